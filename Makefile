@@ -1,0 +1,50 @@
+# kenshin's front door. Every target uses the project's own virtualenv (.venv).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format bench messages lock clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Admin: create one with  $(BIN)/python manage.py createstaff --username admin --role administrator"
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/run.py
+
+# Extract UI strings into locale/ja and compile the catalogue (needs GNU gettext).
+messages: install
+	$(BIN)/python manage.py makemessages -l ja --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*'
+	$(BIN)/python manage.py compilemessages -l ja --ignore '.venv/*'
+
+# Re-pin every transitive dependency after changing requirements*.txt.
+lock:
+	rm -rf /tmp/kenshin-lock && $(PYTHON) -m venv /tmp/kenshin-lock
+	/tmp/kenshin-lock/bin/pip install --quiet -r requirements-dev.txt
+	(echo "# Full pinned set (pip freeze of requirements-dev.txt). Regenerate with: make lock"; \
+	 /tmp/kenshin-lock/bin/pip freeze) > constraints.txt
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from citizens.models import Citizen
+
+
+@admin.register(Citizen)
+class CitizenAdmin(admin.ModelAdmin):
+    """Read-only: residents' details are corrected by a new booking, not edited by staff.
+
+    Not listed in the admin index (no changelist browsing of personal data); reached only
+    from a reservation, one person at a time.
+    """
+
+    fields = ["name", "furigana", "birth_date", "sex", "postal_code", "address", "phone", "email"]
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return obj is not None and super().has_view_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

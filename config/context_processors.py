@@ -1,0 +1,10 @@
+from django.conf import settings
+
+
+def site(request):
+    """Names and numbers every page may show (the health centre's phone above all)."""
+    return {
+        "CITY_NAME": settings.CITY_NAME,
+        "HEALTH_CENTRE_NAME": settings.HEALTH_CENTRE_NAME,
+        "HEALTH_CENTRE_PHONE": settings.HEALTH_CENTRE_PHONE,
+    }

@@ -1,0 +1,359 @@
+"""kenshin settings: one module, driven by the environment.
+
+With nothing set, the site runs on SQLite for a local try-out. Every value that
+production needs is read from the environment (django-environ); a malformed value
+stops start-up with a message that names the variable.
+"""
+
+import ipaddress
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_MISSING = object()
+
+
+def _read(name, cast, default=_MISSING):
+    """Read one variable; on a malformed value, fail naming the variable.
+
+    django-environ's own errors ("invalid literal for int()") do not say which
+    variable was wrong, which is what an operator at 3 a.m. needs to know.
+    """
+    try:
+        if default is _MISSING:
+            return cast(name)
+        return cast(name, default=default)
+    except ImproperlyConfigured:
+        raise
+    except Exception as exc:
+        raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}") from exc
+
+
+DJANGO_ENV = _read("DJANGO_ENV", env.str, "development")
+if DJANGO_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(
+        f"Environment variable DJANGO_ENV must be 'development' or 'production', got {DJANGO_ENV!r}"
+    )
+PRODUCTION = DJANGO_ENV == "production"
+
+_DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789"
+SECRET_KEY = _read("SECRET_KEY", env.str, "" if PRODUCTION else _DEV_SECRET_KEY)
+DEBUG = _read("DEBUG", env.bool, not PRODUCTION)
+ALLOWED_HOSTS = _read(
+    "ALLOWED_HOSTS", env.list, [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
+
+if PRODUCTION:
+    if (
+        len(SECRET_KEY) < 50
+        or SECRET_KEY == _DEV_SECRET_KEY
+        or SECRET_KEY.startswith("django-insecure")
+    ):
+        raise ImproperlyConfigured(
+            "Environment variable SECRET_KEY must be set to a random value of at least 50 characters "
+            "in production."
+        )
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("Environment variable ALLOWED_HOSTS must be set in production.")
+    if DEBUG:
+        raise ImproperlyConfigured("Environment variable DEBUG must not be true in production.")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
+    "audit",
+    "citizens",
+    "reservations",
+    "exports",
+    "staff",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "staff.middleware.StaffAccessMiddleware",
+    # AxesMiddleware must be last: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                # Lazy: the session is only read if a template touches {{ user }}. Public
+                # templates must not, or the response gets "Vary: Cookie" and the CDN
+                # can no longer cache it.
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "config.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": _read("DATABASE_URL", env.db_url, f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # BEGIN IMMEDIATE takes SQLite's write lock at the start of each transaction, so two
+    # bookings never interleave their read and write; waiters queue for up to 20 s
+    # instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", _read("CONN_MAX_AGE", env.int, 60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits and page cache; Redis in production so that every process agrees) ---
+CACHES = {"default": _read("CACHE_URL", env.cache_url, "locmemcache://kenshin")}
+
+# --- Auth and passwords ---------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:home"
+
+# --- Staff access (second factor, lockout, network allow-list, session lifetime) ----------
+
+
+def _networks(value):
+    try:
+        return [ipaddress.ip_network(item.strip(), strict=False) for item in value if item.strip()]
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"Environment variable STAFF_ALLOWED_NETWORKS is malformed: {exc}"
+        ) from exc
+
+
+STAFF_ALLOWED_NETWORKS = _networks(_read("STAFF_ALLOWED_NETWORKS", env.list, []))
+TRUSTED_PROXY_COUNT = _read("TRUSTED_PROXY_COUNT", env.int, 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("Environment variable TRUSTED_PROXY_COUNT must be 0 or more.")
+STAFF_IDLE_TIMEOUT = timedelta(minutes=_read("STAFF_IDLE_TIMEOUT_MINUTES", env.int, 15))
+STAFF_ABSOLUTE_TIMEOUT = timedelta(hours=_read("STAFF_ABSOLUTE_TIMEOUT_HOURS", env.int, 8))
+OTP_TOTP_ISSUER = _read("OTP_TOTP_ISSUER", env.str, "kenshin")
+
+AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_read("AXES_COOLOFF_MINUTES", env.int, 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/lockout.html"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_VERBOSE = False  # axes would otherwise log usernames and addresses at INFO
+
+SESSION_COOKIE_AGE = int(STAFF_ABSOLUTE_TIMEOUT.total_seconds())
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+
+# --- Security headers ------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _read("SECURE_SSL_REDIRECT", env.bool, True)
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # TLS ends at the load balancer; it says so in this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, [])
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Internationalisation ------------------------------------------------------------------
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and stored files ---------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Export batches are personal data: they live in a private directory that no URL maps to.
+# In a multi-machine deployment point EXPORT_STORAGE_DIR at shared storage (or swap the
+# "exports" storage for an object store); nothing else in the code assumes a local disk.
+EXPORT_STORAGE_DIR = Path(_read("EXPORT_STORAGE_DIR", env.str, str(BASE_DIR / "var" / "exports")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(EXPORT_STORAGE_DIR),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
+}
+
+# --- Mail -------------------------------------------------------------------------------------
+_email = _read(
+    "EMAIL_URL", env.email_url, "consolemail://" if not PRODUCTION else "smtp://localhost:25"
+)
+# EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS …
+globals().update(_email)
+DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", env.str, "kenshin@localhost")
+EMAIL_REPLY_TO = _read("EMAIL_REPLY_TO", env.list, [])
+EMAIL_TIMEOUT = _read("EMAIL_TIMEOUT", env.int, 10)
+HEALTH_CENTRE_COPY_EMAIL = _read("HEALTH_CENTRE_COPY_EMAIL", env.str, "")
+MAIL_MAX_ATTEMPTS = _read("MAIL_MAX_ATTEMPTS", env.int, 8)
+REMINDER_DAYS_BEFORE = _read("REMINDER_DAYS_BEFORE", env.int, 3)
+# Absolute base used in mails ("look up your booking at …"); requests are not available there.
+SITE_URL = _read("SITE_URL", env.str, "http://127.0.0.1:8000").rstrip("/")
+
+# --- The city and its health centre --------------------------------------------------------
+CITY_NAME = _read("CITY_NAME", env.str, "新座市")
+HEALTH_CENTRE_NAME = _read("HEALTH_CENTRE_NAME", env.str, "新座市保健センター")
+HEALTH_CENTRE_PHONE = _read("HEALTH_CENTRE_PHONE", env.str, "048-481-2211")
+# Postal codes (7 digits, hyphen optional) that belong to the city; empty = accept any.
+CITY_POSTAL_CODES = [
+    code.replace("-", "").strip()
+    for code in _read(
+        "CITY_POSTAL_CODES",
+        env.list,
+        [
+            "3520001",
+            "3520002",
+            "3520003",
+            "3520004",
+            "3520005",
+            "3520006",
+            "3520011",
+            "3520012",
+            "3520013",
+            "3520014",
+            "3520015",
+            "3520016",
+            "3520017",
+            "3520021",
+            "3520022",
+            "3520023",
+            "3520024",
+            "3520025",
+            "3520031",
+            "3520032",
+            "3520033",
+            "3520034",
+            "3520035",
+        ],
+    )
+]
+
+# --- Rate limits for the resident's look-up ------------------------------------------------
+LOOKUP_MAX_FAILURES_PER_CLIENT = _read("LOOKUP_MAX_FAILURES_PER_CLIENT", env.int, 10)
+LOOKUP_MAX_FAILURES_PER_NUMBER = _read("LOOKUP_MAX_FAILURES_PER_NUMBER", env.int, 5)
+LOOKUP_FAILURE_WINDOW = timedelta(minutes=_read("LOOKUP_FAILURE_WINDOW_MINUTES", env.int, 30))
+PUBLIC_CACHE_SECONDS = _read("PUBLIC_CACHE_SECONDS", env.int, 5)
+
+# --- Exports, audit, retention ------------------------------------------------------------
+EXPORT_RECIPIENT_CERT = _read("EXPORT_RECIPIENT_CERT", env.str, "")
+EXPORT_ENCODING = _read("EXPORT_ENCODING", env.str, "cp932")
+if EXPORT_ENCODING not in ("cp932", "utf-8-sig"):
+    raise ImproperlyConfigured(
+        "Environment variable EXPORT_ENCODING must be 'cp932' or 'utf-8-sig', "
+        f"got {EXPORT_ENCODING!r}"
+    )
+EXPORT_RETENTION_DAYS = _read("EXPORT_RETENTION_DAYS", env.int, 14)
+# Reservations (and the personal data in them) are deleted this many days after the
+# screening date: long enough for the health centre's import and any query after it.
+RESERVATION_RETENTION_DAYS = _read("RESERVATION_RETENTION_DAYS", env.int, 90)
+AUDIT_HMAC_KEY = _read(
+    "AUDIT_HMAC_KEY", env.str, "" if PRODUCTION else "dev-only-audit-key-not-secret"
+)
+if PRODUCTION and len(AUDIT_HMAC_KEY) < 32:
+    raise ImproperlyConfigured(
+        "Environment variable AUDIT_HMAC_KEY must be set to a random value of at least "
+        "32 characters in production."
+    )
+
+# --- Logging: no personal data, ever ------------------------------------------------------
+# Request logs carry paths and status codes only; our own code logs ids, never names,
+# dates of birth, addresses or contact details.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", env.str, "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}

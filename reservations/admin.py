@@ -1,0 +1,382 @@
+"""Django admin for the administrators who run the screening calendar.
+
+Fill rates are visible in every slot list; slots are created in bulk from a calendar
+pattern; capacity can never be lowered below what is already booked.
+"""
+
+from datetime import datetime, timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from citizens.normalize import normalise_furigana
+from reservations import services
+from reservations.models import (
+    Notification,
+    Reservation,
+    ReservationItem,
+    ScreeningType,
+    Slot,
+    Venue,
+)
+
+
+def _fill_bar(booked: int, capacity: int) -> str:
+    rate = booked / capacity if capacity else 1.0
+    return format_html(
+        '<span title="{}">{} / {} ({}%)</span>', f"{rate:.0%}", booked, capacity, round(rate * 100)
+    )
+
+
+@admin.register(ScreeningType)
+class ScreeningTypeAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "code",
+        "min_age",
+        "max_age",
+        "sex",
+        "interval_years",
+        "fee",
+        "is_active",
+        "display_order",
+    ]
+    list_filter = ["is_active", "sex"]
+    search_fields = ["name", "name_en", "code"]
+
+
+@admin.register(Venue)
+class VenueAdmin(admin.ModelAdmin):
+    list_display = ["name", "address", "phone"]
+    search_fields = ["name", "address"]
+
+
+class SlotAdminForm(forms.ModelForm):
+    class Meta:
+        model = Slot
+        fields = [
+            "venue",
+            "screening_type",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "opens_at",
+            "closes_at",
+        ]
+
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk and capacity < self.instance.booked:
+            raise ValidationError(
+                _("%(booked)s places are already booked: capacity cannot be lower than that."),
+                params={"booked": self.instance.booked},
+                code="below_booked",
+            )
+        return capacity
+
+
+class FillRateFilter(admin.SimpleListFilter):
+    title = _("fill rate")
+    parameter_name = "fill"
+
+    def lookups(self, request, model_admin):
+        return [("empty", _("Nobody booked")), ("open", _("Places left")), ("full", _("Full"))]
+
+    def queryset(self, request, queryset):
+        from django.db.models import F
+
+        if self.value() == "empty":
+            return queryset.filter(booked=0)
+        if self.value() == "open":
+            return queryset.filter(booked__lt=F("capacity"))
+        if self.value() == "full":
+            return queryset.filter(booked__gte=F("capacity"))
+        return queryset
+
+
+@admin.register(Slot)
+class SlotAdmin(admin.ModelAdmin):
+    form = SlotAdminForm
+    list_display = ["starts_at", "screening_type", "venue", "fill_rate", "opens_at", "closes_at"]
+    list_filter = [
+        "screening_type",
+        "venue",
+        FillRateFilter,
+        ("starts_at", admin.DateFieldListFilter),
+    ]
+    date_hierarchy = "starts_at"
+    readonly_fields = ["booked"]
+    list_select_related = ["venue", "screening_type"]
+    change_list_template = "admin/reservations/slot/change_list.html"
+
+    @admin.display(description=_("booked / capacity"), ordering="booked")
+    def fill_rate(self, slot):
+        return _fill_bar(slot.booked, slot.capacity)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Never a full save(): it would write back the `booked` read when the form was
+        # loaded and undo every booking made since. Capacity goes through a conditional
+        # UPDATE, so a booking that arrived after the form was checked cannot end overbooked.
+        if "capacity" in form.changed_data and not services.slot_set_capacity(
+            slot=obj, capacity=obj.capacity
+        ):
+            obj.refresh_from_db(fields=["capacity", "booked"])
+            messages.error(
+                request,
+                _("Capacity was not changed: %(booked)s places are booked now.")
+                % {"booked": obj.booked},
+            )
+        fields = [f for f in form.changed_data if f not in ("capacity", "booked")]
+        if fields:
+            obj.save(update_fields=fields)
+
+    def get_urls(self):
+        return [
+            path(
+                "bulk-create/",
+                self.admin_site.admin_view(self.bulk_create_view),
+                name="reservations_slot_bulk_create",
+            ),
+            *super().get_urls(),
+        ]
+
+    def bulk_create_view(self, request):
+        if not self.has_add_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = SlotBulkCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            created, skipped = services.slots_bulk_create(**form.cleaned_data)
+            messages.success(
+                request,
+                _("%(created)s slots created, %(skipped)s already existed.")
+                % {"created": created, "skipped": skipped},
+            )
+            return redirect(reverse("admin:reservations_slot_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": _("Create slots in bulk"),
+        }
+        return render(request, "admin/reservations/slot/bulk_create.html", context)
+
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class SlotBulkCreateForm(forms.Form):
+    venue = forms.ModelChoiceField(Venue.objects.all(), label=_("venue"))
+    screening_types = forms.ModelMultipleChoiceField(
+        ScreeningType.objects.filter(is_active=True),
+        label=_("screening types"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    first_date = forms.DateField(
+        label=_("from (date)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    last_date = forms.DateField(
+        label=_("to (date)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, label=_("weekdays"), widget=forms.CheckboxSelectMultiple
+    )
+    start_times = forms.CharField(
+        label=_("start times"),
+        help_text=_("Comma-separated, e.g. 09:00, 09:30, 10:00"),
+        max_length=500,
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("duration (minutes)"), min_value=5, max_value=480, initial=30
+    )
+    capacity = forms.IntegerField(label=_("capacity per slot"), min_value=1, max_value=1000)
+    opens_at = forms.DateTimeField(
+        label=_("booking opens at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    closes_at = forms.DateTimeField(
+        label=_("booking closes at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    MAX_SLOTS = 5000
+
+    def clean_start_times(self):
+        raw = self.cleaned_data["start_times"].replace("、", ",").replace("，", ",")
+        times = []
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            try:
+                times.append(datetime.strptime(part, "%H:%M").time())
+            except ValueError:
+                raise ValidationError(
+                    _("%(value)s is not a time like 09:30."), params={"value": part[:10]}
+                ) from None
+        if not times:
+            raise ValidationError(_("Enter at least one start time."))
+        return sorted(set(times))
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_date"), data.get("last_date")
+        if first and last:
+            if last < first:
+                self.add_error("last_date", _("The last date is before the first date."))
+            elif (last - first).days > 366:
+                self.add_error("last_date", _("At most one year at a time."))
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("Booking must close after it opens."))
+        if not self.errors:
+            days = sum(
+                1
+                for n in range((last - first).days + 1)
+                if (first + timedelta(days=n)).weekday() in data["weekdays"]
+            )
+            total = days * len(data["start_times"]) * len(data["screening_types"])
+            if total > self.MAX_SLOTS:
+                raise ValidationError(
+                    _("This would create %(total)s slots; at most %(max)s at a time."),
+                    params={"total": total, "max": self.MAX_SLOTS},
+                )
+        return data
+
+
+class ReservationItemInline(admin.TabularInline):
+    model = ReservationItem
+    fields = ["slot", "screening_type", "fiscal_year", "is_live"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class NotificationInline(admin.TabularInline):
+    model = Notification
+    fields = ["kind", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(admin.ModelAdmin):
+    list_display = ["display_number", "status", "channel", "first_slot", "created_at", "changed_at"]
+    list_filter = ["status", "channel", "items__screening_type", "items__slot__venue"]
+    search_fields = ["number", "citizen__furigana"]
+    readonly_fields = [
+        "number",
+        "status",
+        "channel",
+        "booked_by",
+        "language",
+        "created_at",
+        "changed_at",
+        "cancelled_at",
+        "cancelled_by_kind",
+        "cancelled_by",
+        "citizen_link",
+    ]
+    fields = readonly_fields
+    inlines = [ReservationItemInline, NotificationInline]
+    actions = ["cancel_on_behalf"]
+
+    def has_add_permission(self, request):
+        # Bookings are made through the services (web or phone desk), never typed into admin.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deletion is the purge's job (audited); staff cancel instead.
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        # Staff type フリガナ as it comes: hiragana, half-width, with or without hyphens.
+        term = search_term.strip()
+        digits = term.replace("-", "").replace(" ", "")
+        if digits.isdigit():
+            return queryset.filter(number=digits), False
+        if term:
+            furigana = normalise_furigana(term)
+            return (
+                queryset.filter(
+                    Q(citizen__furigana__icontains=furigana)
+                    | Q(citizen__furigana__icontains=furigana.replace(" ", ""))
+                ),
+                False,
+            )
+        return queryset, False
+
+    @admin.display(description=_("reservation number"), ordering="number")
+    def display_number(self, reservation):
+        return reservation.display_number
+
+    @admin.display(description=_("screening time"))
+    def first_slot(self, reservation):
+        item = reservation.items.select_related("slot").first()
+        return timezone.localtime(item.slot.starts_at).strftime("%Y-%m-%d %H:%M") if item else "-"
+
+    @admin.display(description=_("personal details"))
+    def citizen_link(self, reservation):
+        url = reverse("admin:citizens_citizen_change", args=[reservation.citizen_id])
+        return format_html('<a href="{}">{}</a>', url, _("Open the resident's details"))
+
+    @admin.action(description=_("Cancel the selected reservations on the resident's behalf"))
+    def cancel_on_behalf(self, request, queryset):
+        cancelled = refused = 0
+        for reservation in queryset:
+            try:
+                services.reservation_cancel(
+                    reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
+                )
+                cancelled += 1
+            except services.NotCancellable:
+                refused += 1
+        if cancelled:
+            messages.success(request, _("%(n)s reservations cancelled.") % {"n": cancelled})
+        if refused:
+            messages.warning(
+                request,
+                _("%(n)s reservations were already cancelled or past and were left as they were.")
+                % {"n": refused},
+            )
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["pk", "kind", "status", "attempts", "next_attempt_at", "sent_at", "created_at"]
+    list_filter = ["status", "kind"]
+    readonly_fields = [
+        "reservation",
+        "kind",
+        "about",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False

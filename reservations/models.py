@@ -1,0 +1,354 @@
+"""Screenings, venues, slots and the reservations that fill them.
+
+The invariants live in the database: a slot's booked count never exceeds its capacity
+(CheckConstraint), and one person holds at most one live booking of a screening per
+fiscal year (a partial UniqueConstraint on ReservationItem). Services give the friendly
+message; the constraints give the guarantee.
+"""
+
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from citizens.models import Citizen, Sex
+
+
+def fiscal_year_of(day: date) -> int:
+    """Japanese fiscal year (年度): April to March. 2027-03-31 belongs to FY2026."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def fiscal_year_end(fiscal_year: int) -> date:
+    return date(fiscal_year + 1, 3, 31)
+
+
+def fiscal_year_end_age(birth_date: date, screening_date: date) -> int:
+    """年度末年齢: the age on 31 March of the fiscal year the screening falls in."""
+    end = fiscal_year_end(fiscal_year_of(screening_date))
+    return end.year - birth_date.year - ((end.month, end.day) < (birth_date.month, birth_date.day))
+
+
+class SexRequirement(models.TextChoices):
+    ANY = "", _("Anyone")
+    FEMALE = Sex.FEMALE.value, _("Women only")
+    MALE = Sex.MALE.value, _("Men only")
+
+
+class ScreeningType(models.Model):
+    """A kind of screening and who may take it. Eligibility is data, not code."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name (Japanese)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    description = models.TextField(_("description (Japanese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    min_age = models.PositiveSmallIntegerField(_("minimum age on 31 March"))
+    max_age = models.PositiveSmallIntegerField(_("maximum age on 31 March"), null=True, blank=True)
+    sex = models.CharField(
+        _("sex"), max_length=1, choices=SexRequirement.choices, blank=True, default=""
+    )
+    interval_years = models.PositiveSmallIntegerField(
+        _("interval in fiscal years"),
+        default=1,
+        help_text=_("1 = every year, 2 = every other fiscal year."),
+    )
+    fee = models.PositiveIntegerField(_("fee (yen)"), default=0)
+    what_to_bring = models.TextField(_("what to bring (Japanese)"), blank=True)
+    what_to_bring_en = models.TextField(_("what to bring (English)"), blank=True)
+    display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        ordering = ["display_order", "code"]
+        verbose_name = _("screening type")
+        verbose_name_plural = _("screening types")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_age__isnull=True) | Q(max_age__gte=F("min_age")),
+                name="screeningtype_age_range_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_years__gte=1), name="screeningtype_interval_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Venue(models.Model):
+    name = models.CharField(_("name (Japanese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=200)
+    access = models.TextField(_("access (Japanese)"), blank=True)
+    access_en = models.TextField(_("access (English)"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
+
+    def __str__(self):
+        return self.name
+
+
+class SlotQuerySet(models.QuerySet):
+    def bookable(self, now=None):
+        """Slots whose booking window is open now and which still have a free place."""
+        now = now or timezone.now()
+        return self.filter(
+            opens_at__lte=now, closes_at__gt=now, booked__lt=F("capacity"), starts_at__gt=now
+        )
+
+
+class Slot(models.Model):
+    """One venue, one screening, one time: capacity places, `booked` of them taken.
+
+    `booked` is only ever changed by a conditional UPDATE in reservations.services, never
+    read-modify-written in Python; the CheckConstraint makes overbooking impossible even
+    for code that forgets.
+    """
+
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="slots")
+    screening_type = models.ForeignKey(
+        ScreeningType, on_delete=models.PROTECT, related_name="slots"
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    booked = models.PositiveIntegerField(_("booked"), default=0, editable=False)
+    opens_at = models.DateTimeField(_("booking opens at"))
+    closes_at = models.DateTimeField(_("booking closes at"))
+
+    objects = SlotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "venue_id", "screening_type_id"]
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booked__gte=0) & Q(booked__lte=F("capacity")),
+                name="slot_booked_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="slot_window_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["venue", "screening_type", "starts_at"], name="slot_unique_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["screening_type", "starts_at"])]
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"{self.screening_type} {local:%Y-%m-%d %H:%M} {self.venue}"
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+    @property
+    def fill_rate(self) -> float:
+        return self.booked / self.capacity if self.capacity else 1.0
+
+    @property
+    def local_date(self) -> date:
+        return timezone.localtime(self.starts_at).date()
+
+    @property
+    def fiscal_year(self) -> int:
+        return fiscal_year_of(self.local_date)
+
+    def window_state(self, now=None) -> str:
+        """ "not_open", "open" or "closed" — the booking window, not the places."""
+        now = now or timezone.now()
+        if now < self.opens_at:
+            return "not_open"
+        if now >= self.closes_at or now >= self.starts_at:
+            return "closed"
+        return "open"
+
+
+# Digits only, so that an elderly resident can read the number over the phone; 12 random
+# digits (10^12 possibilities) plus the date of birth plus rate-limited look-ups make
+# guessing hopeless, and nothing in the number reveals order or count.
+RESERVATION_NUMBER_DIGITS = 12
+
+
+def new_reservation_number() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(RESERVATION_NUMBER_DIGITS))
+
+
+def format_reservation_number(number: str) -> str:
+    """ "123456789012" → "1234-5678-9012" for display and reading aloud."""
+    return "-".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+class Reservation(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web")
+        PHONE = "phone", _("Phone (staff)")
+
+    class CancelledBy(models.TextChoices):
+        RESIDENT = "resident", _("Resident")
+        STAFF = "staff", _("Staff")
+        SYSTEM = "system", _("System")
+
+    number = models.CharField(
+        _("reservation number"), max_length=RESERVATION_NUMBER_DIGITS, unique=True
+    )
+    citizen = models.OneToOneField(Citizen, on_delete=models.PROTECT, related_name="reservation")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.CONFIRMED
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("booked by (staff)"),
+    )
+    language = models.CharField(_("language"), max_length=5, default="ja")
+    # The hidden token of the form that created this booking: a replayed or double-clicked
+    # submit finds the first reservation instead of making a second.
+    form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("booked at"), default=timezone.now, editable=False)
+    # Set by services whenever what the health centre needs to know changes (move, cancel).
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    cancelled_by_kind = models.CharField(
+        _("cancelled by"), max_length=10, choices=CancelledBy.choices, blank=True, editable=False
+    )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("cancelled by (staff)"),
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        indexes = [models.Index(fields=["changed_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="cancelled", cancelled_at__isnull=False))
+                | (Q(status="confirmed", cancelled_at__isnull=True)),
+                name="reservation_cancelled_at_matches_status",
+            ),
+        ]
+
+    def __str__(self):
+        return format_reservation_number(self.number)
+
+    @property
+    def display_number(self) -> str:
+        return format_reservation_number(self.number)
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.CONFIRMED
+
+
+class ReservationItem(models.Model):
+    """One screening inside a reservation (セット検診 = several items, same day and venue).
+
+    `person_key` and `fiscal_year` are copied here from the citizen and the slot so that
+    the database itself can refuse a second live booking of the same screening by the same
+    person in one fiscal year.
+    """
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="items")
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="items")
+    screening_type = models.ForeignKey(ScreeningType, on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField()
+    person_key = models.CharField(max_length=100)
+    is_live = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("reserved screening")
+        verbose_name_plural = _("reserved screenings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person_key", "screening_type", "fiscal_year"],
+                condition=Q(is_live=True),
+                name="one_live_booking_per_person_screening_year",
+            ),
+        ]
+        indexes = [models.Index(fields=["person_key", "screening_type"])]
+
+    def __str__(self):
+        return f"{self.reservation_id}/{self.slot_id}"
+
+
+class Notification(models.Model):
+    """Transactional outbox: a mail to send, written in the booking's own transaction.
+
+    A rolled-back booking leaves no row, so it never mails; a committed one always has a
+    row, so a worker (`send_notifications`) eventually delivers it.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Booking confirmation")
+        CHANGE = "change", _("Change confirmation")
+        CANCELLATION = "cancellation", _("Cancellation")
+        REMINDER = "reminder", _("Reminder")
+        HEALTH_CENTRE_COPY = "hc_copy", _("Copy to the health centre")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # What the health-centre copy is about (confirmation / change / cancellation).
+    about = models.CharField(max_length=20, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation", "kind"],
+                condition=Q(kind="reminder"),
+                name="one_reminder_per_reservation",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -1,0 +1,91 @@
+"""Invariants 1 and 2 under real concurrency: threads on separate connections.
+
+Without the conditional UPDATE (or the database constraints) these tests overbook.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reservations.models import Reservation, Slot
+from tests.factories import SlotFactory
+from tests.reservations.race import book_many, same_person_many, summarise
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_bookings_fill_ten_places_exactly_on_postgres():
+    slot = SlotFactory(capacity=10)
+    outcomes = summarise(book_many(slot, 50))
+    slot.refresh_from_db()
+    assert outcomes == {"booked": 10, "SlotFull": 40}
+    assert slot.booked == 10
+    assert Reservation.objects.filter(items__slot=slot).count() == 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_double_submit_race_yields_one_reservation_on_postgres():
+    slot = SlotFactory(capacity=10)
+    numbers = same_person_many(slot, 10, same_token=True)
+    slot.refresh_from_db()
+    assert len(set(numbers)) == 1 and str(numbers[0]).isdigit()
+    assert Reservation.objects.filter(items__slot=slot).count() == 1
+    assert slot.booked == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_same_person_in_many_tabs_gets_one_booking_on_postgres():
+    slot = SlotFactory(capacity=10)
+    outcomes = summarise(same_person_many(slot, 10, same_token=False))
+    slot.refresh_from_db()
+    assert outcomes["booked"] == 1
+    assert outcomes["AlreadyBooked"] == 9
+    assert slot.booked == 1
+
+
+def test_file_sqlite_survives_the_same_race(tmp_path):
+    """The same races against a file-based SQLite database, in a subprocess."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}",
+        "DJANGO_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.reservations.probe_sqlite"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["crowd"] == {"booked": 10, "SlotFull": 40}
+    assert report["booked"] == 10
+    assert report["reservations"] == 10
+    assert len(report["twin_numbers"]) == 1 and report["twin_numbers"][0].isdigit()
+    assert report["twin_reservations"] == 1
+    assert report["tabs"] == {"booked": 1, "AlreadyBooked": 9}
+    assert report["tabs_reservations"] == 1
+    assert report["tabs_booked"] == 1
+
+
+@pytest.mark.django_db
+def test_database_refuses_overbooking_even_when_code_forgets():
+    from django.db import IntegrityError, transaction
+    from django.db.models import F
+
+    slot = SlotFactory(capacity=1)
+    Slot.objects.filter(pk=slot.pk).update(booked=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
