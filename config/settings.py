@@ -128,6 +128,14 @@ TEMPLATES = [
 DATABASES = {
     "default": _read("DATABASE_URL", env.db_url, f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] not in (
+    "django.db.backends.sqlite3",
+    "django.db.backends.postgresql",
+):
+    raise ImproperlyConfigured(
+        "Environment variable DATABASE_URL must be sqlite:///path or postgres://user@host/db, "
+        f"got the scheme {DATABASES['default']['ENGINE']!r}"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE takes SQLite's write lock at the start of each transaction, so two
     # bookings never interleave their read and write; waiters queue for up to 20 s

@@ -1,0 +1,85 @@
+"""Settings come from the environment and fail loudly, naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x" * 20 + "production-secret-for-tests-only-0123456789",
+    "ALLOWED_HOSTS": "kenshin.example.jp",
+    "AUDIT_HMAC_KEY": "a" * 40,
+}
+
+
+def load_settings(**env):
+    """Import the settings module in a fresh interpreter; return (exit code, stderr)."""
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "DATABASE_URL"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import config.settings as s; print(s.DEBUG, s.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_nothing_set_runs_on_sqlite_in_development():
+    code, out = load_settings()
+    assert code == 0, out
+    assert "True django.db.backends.sqlite3" in out
+
+
+def test_database_url_selects_postgresql():
+    code, out = load_settings(DATABASE_URL="postgres://u@127.0.0.1:5432/kenshin")
+    assert code == 0, out
+    assert "postgresql" in out
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "AUDIT_HMAC_KEY"])
+def test_production_refuses_to_start_without_required_values(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    code, out = load_settings(**env)
+    assert code != 0
+    assert missing in out
+
+
+def test_production_turns_debug_off():
+    code, out = load_settings(**PRODUCTION)
+    assert code == 0, out
+    assert out.startswith("False")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AXES_FAILURE_LIMIT", "five"),
+        ("DATABASE_URL", "nonsense://"),
+        ("STAFF_ALLOWED_NETWORKS", "10.0.0.0/33"),
+        ("EXPORT_ENCODING", "latin-1"),
+        ("DJANGO_ENV", "staging"),
+    ],
+)
+def test_a_malformed_value_fails_at_start_up_naming_the_variable(name, value):
+    code, out = load_settings(**{name: value})
+    assert code != 0
+    assert name in out
+
+
+def test_japanese_default_and_tokyo_time():
+    from django.conf import settings
+
+    assert settings.LANGUAGE_CODE == "ja"
+    assert settings.TIME_ZONE == "Asia/Tokyo"
+    assert settings.USE_TZ is True
