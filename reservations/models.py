@@ -321,6 +321,9 @@ class Notification(models.Model):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # No longer needed when its turn came (e.g. a reminder for a since-cancelled
+        # booking); last_error says why. Never retried.
+        SKIPPED = "skipped", _("Not needed")
 
     reservation = models.ForeignKey(
         Reservation, on_delete=models.CASCADE, related_name="notifications"
