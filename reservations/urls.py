@@ -1,8 +1,24 @@
+"""The resident's pages. Mounted under i18n_patterns: Japanese at /, English at /en/."""
+
 from django.urls import path
 
 from reservations import views
 
 app_name = "reservations"
 urlpatterns = [
+    # Cacheable by a CDN: no cookie, no session, public Cache-Control.
     path("", views.home, name="home"),
+    path("screenings/<slug:code>/", views.availability, name="availability"),
+    # Booking: the details form, then signed hidden state from step to step.
+    path("book/<int:slot_id>/", views.book, name="book"),
+    path("book/extras/", views.book_extras, name="book_extras"),
+    path("book/edit/", views.book_edit, name="book_edit"),
+    path("book/choose/", views.book_choose, name="book_choose"),
+    path("book/confirm/", views.book_confirm, name="book_confirm"),
+    path("book/done/<str:token>/", views.book_done, name="book_done"),
+    # Look-up with reservation number + date of birth, then cancel or move.
+    path("lookup/", views.lookup, name="lookup"),
+    path("lookup/cancel/", views.cancel, name="cancel"),
+    path("lookup/move/", views.move, name="move"),
+    path("lookup/move/times/", views.move_times, name="move_times"),
 ]

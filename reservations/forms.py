@@ -1,0 +1,502 @@
+"""Forms of the resident's journey: they validate and normalise, nothing else.
+
+`CitizenDetailsForm` is also the staff phone desk's form (with `require_email=False`), so
+it knows nothing about the web flow. The multi-step booking carries its state in signed
+hidden fields (`BookingState`), not in a session: a session row per visitor would melt on
+opening day, and a signed value cannot be altered by the browser.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils.translation import gettext_lazy as _
+
+from citizens.forms import DATE_ERROR_PART, JapaneseDateField, JapaneseDateWidget
+from citizens.models import Sex
+from citizens.normalize import (
+    format_postal_code,
+    is_katakana,
+    normalise_digits,
+    normalise_furigana,
+    normalise_name,
+    normalise_phone,
+    normalise_postal_code,
+)
+from reservations.models import RESERVATION_NUMBER_DIGITS
+from reservations.services import CitizenDetails, Reason
+
+# Column sizes of citizens.Citizen: checked after normalising, so that half-width kana
+# (two characters for ｶﾞ) are not refused for being "too long" before they are folded.
+NAME_MAX = 60
+FURIGANA_MAX = 60
+ADDRESS_MAX = 200
+EMAIL_MAX = 254
+# Raw input longer than this is refused outright (a 100,000-character paste, a bot).
+RAW_MAX = 300
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _no_control_characters(value: str) -> None:
+    if _CONTROL.search(value or ""):
+        raise ValidationError(_("Remove the special characters from this box."), code="control")
+
+
+class ResidentTextField(forms.CharField):
+    """A one-line text box: refuses control characters and absurd lengths with words."""
+
+    def __init__(self, *, limit: int, too_long: str, **kwargs):
+        self.limit = limit
+        self.too_long = too_long
+        kwargs.setdefault("validators", []).append(_no_control_characters)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value and len(value) > max(self.limit, RAW_MAX):
+            raise ValidationError(self.too_long % {"max": self.limit}, code="max_length")
+        return value
+
+
+class NormalisedEmailField(forms.EmailField):
+    """Full-width addresses (ｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｊｐ, from a Japanese IME) are folded."""
+
+    default_validators = [EmailValidator(message=_("Enter an email address like name@example.jp."))]
+
+    def to_python(self, value):
+        value = unicodedata.normalize("NFKC", super().to_python(value) or "").strip()
+        if len(value) > EMAIL_MAX:
+            raise ValidationError(
+                _("The email address must be %(max)s characters or fewer.") % {"max": EMAIL_MAX},
+                code="max_length",
+            )
+        return value
+
+
+class CitizenDetailsForm(forms.Form):
+    """氏名, フリガナ, date of birth, sex, postal code, address, phone, email (typed twice).
+
+    Normalises what people type (full-width digits, hiragana or half-width kana in
+    フリガナ, postal codes with or without a hyphen) and checks residency against
+    settings.CITY_POSTAL_CODES. Eligibility for a particular slot is the caller's job
+    (see `add_eligibility_errors`), because it depends on the slot.
+    """
+
+    name = ResidentTextField(
+        label=_("Full name (氏名)"),
+        help_text=_("As registered with the city, for example 山田 花子."),
+        limit=NAME_MAX,
+        too_long=_("Your name must be %(max)s characters or fewer."),
+        error_messages={"required": _("Enter your full name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name", "maxlength": NAME_MAX}),
+    )
+    furigana = ResidentTextField(
+        label=_("Name in katakana (フリガナ)"),
+        help_text=_("Hiragana is fine too, for example やまだ はなこ."),
+        limit=FURIGANA_MAX,
+        too_long=_("Your name in katakana must be %(max)s characters or fewer."),
+        error_messages={"required": _("Enter your name in katakana.")},
+        widget=forms.TextInput(attrs={"maxlength": FURIGANA_MAX * 2, "spellcheck": "false"}),
+    )
+    birth_date = JapaneseDateField(
+        label=_("Date of birth"),
+        help_text=_(
+            "Choose Showa, Heisei or Reiwa and enter the year of that era (for example 45), "
+            "or enter the year in full (for example 1970)."
+        ),
+        error_messages={"required": _("Enter your date of birth.")},
+    )
+    sex = forms.ChoiceField(
+        label=_("Sex"),
+        help_text=_("As registered with the city. Some screenings are for women only."),
+        choices=Sex.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Select your sex."),
+            "invalid_choice": _("Select your sex."),
+        },
+    )
+    postal_code = ResidentTextField(
+        label=_("Postal code"),
+        help_text=_("For example 352-0001."),
+        limit=10,
+        too_long=_("Enter a postal code like 352-0001."),
+        error_messages={"required": _("Enter your postal code.")},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "postal-code",
+                "inputmode": "numeric",
+                "maxlength": 10,
+                "size": 10,
+            }
+        ),
+    )
+    address = ResidentTextField(
+        label=_("Address"),
+        help_text=_("Including the block and building, for example 新座市野火止1-2-3."),
+        limit=ADDRESS_MAX,
+        too_long=_("The address must be %(max)s characters or fewer."),
+        error_messages={"required": _("Enter your address.")},
+        widget=forms.TextInput(attrs={"autocomplete": "street-address", "maxlength": ADDRESS_MAX}),
+    )
+    phone = ResidentTextField(
+        label=_("Phone number"),
+        help_text=_("A number we can call if the screening day changes, for example 048-481-2211."),
+        limit=30,
+        too_long=_("Enter a phone number like 048-481-2211 or 090-1234-5678."),
+        error_messages={"required": _("Enter your phone number.")},
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "maxlength": 30}
+        ),
+    )
+    email = NormalisedEmailField(
+        label=_("Email address"),
+        help_text=_("We send the confirmation of your booking here."),
+        max_length=None,
+        error_messages={"required": _("Enter your email address.")},
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "email", "maxlength": EMAIL_MAX, "spellcheck": "false"}
+        ),
+    )
+    email_confirm = NormalisedEmailField(
+        label=_("Email address again"),
+        help_text=_("Type it once more so that we can be sure it is right."),
+        max_length=None,
+        error_messages={"required": _("Enter your email address again.")},
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "email", "maxlength": EMAIL_MAX, "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, require_email: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.require_email = require_email
+        if not require_email:
+            self.fields["email"].required = False
+            self.fields["email_confirm"].required = False
+            self.fields["email"].help_text = _("Optional. The confirmation is sent here.")
+            self.fields["email_confirm"].help_text = _("Only if an email address was given above.")
+
+    def clean_name(self):
+        name = normalise_name(self.cleaned_data["name"])
+        if not name:
+            raise ValidationError(_("Enter your full name."), code="required")
+        if len(name) > NAME_MAX:
+            raise ValidationError(
+                _("Your name must be %(max)s characters or fewer.") % {"max": NAME_MAX},
+                code="max_length",
+            )
+        return name
+
+    def clean_furigana(self):
+        furigana = normalise_furigana(self.cleaned_data["furigana"])
+        if not furigana:
+            raise ValidationError(_("Enter your name in katakana."), code="required")
+        if not is_katakana(furigana):
+            raise ValidationError(
+                _("Enter your name in katakana or hiragana only, for example ヤマダ ハナコ."),
+                code="katakana",
+            )
+        if len(furigana) > FURIGANA_MAX:
+            raise ValidationError(
+                _("Your name in katakana must be %(max)s characters or fewer.")
+                % {"max": FURIGANA_MAX},
+                code="max_length",
+            )
+        return furigana
+
+    def clean_postal_code(self):
+        raw = normalise_digits(self.cleaned_data["postal_code"])
+        if not re.fullmatch(r"〒?\s*\d{3}\s*-?\s*\d{4}", raw):
+            raise ValidationError(_("Enter a postal code like 352-0001."), code="invalid")
+        code = normalise_postal_code(raw)
+        city_codes = settings.CITY_POSTAL_CODES
+        if city_codes and code not in city_codes:
+            raise ValidationError(
+                _(
+                    "%(code)s is not a postal code in %(city)s. These screenings are for "
+                    "residents of %(city)s. If you do live in %(city)s, please phone "
+                    "%(centre)s on %(phone)s."
+                )
+                % {
+                    "code": format_postal_code(code),
+                    "city": settings.CITY_NAME,
+                    "centre": settings.HEALTH_CENTRE_NAME,
+                    "phone": settings.HEALTH_CENTRE_PHONE,
+                },
+                code="not_resident",
+            )
+        return code
+
+    def clean_address(self):
+        address = normalise_name(self.cleaned_data["address"])
+        if not address:
+            raise ValidationError(_("Enter your address."), code="required")
+        if len(address) > ADDRESS_MAX:
+            raise ValidationError(
+                _("The address must be %(max)s characters or fewer.") % {"max": ADDRESS_MAX},
+                code="max_length",
+            )
+        return address
+
+    def clean_phone(self):
+        phone = normalise_phone(self.cleaned_data["phone"])
+        digits = phone.replace("-", "")
+        if not re.fullmatch(r"0\d{9,10}", digits):
+            raise ValidationError(
+                _("Enter a phone number like 048-481-2211 or 090-1234-5678."), code="invalid"
+            )
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        email = cleaned.get("email")
+        confirm = cleaned.get("email_confirm")
+        if email and "email_confirm" not in self.errors:
+            if not confirm:
+                self.add_error(
+                    "email_confirm",
+                    ValidationError(_("Enter your email address again."), code="required"),
+                )
+            elif confirm.lower() != email.lower():
+                self.add_error(
+                    "email_confirm",
+                    ValidationError(
+                        _("The two email addresses are different. Check them and type them again."),
+                        code="mismatch",
+                    ),
+                )
+        elif not email and confirm and "email" not in self.errors:
+            self.add_error(
+                "email",
+                ValidationError(_("Enter your email address in both boxes."), code="required"),
+            )
+        return cleaned
+
+    def to_details(self) -> CitizenDetails:
+        """The normalised details, ready for services.reservation_create. Call after is_valid()."""
+        data = self.cleaned_data
+        return CitizenDetails(
+            name=data["name"],
+            furigana=data["furigana"],
+            birth_date=data["birth_date"],
+            sex=data["sex"],
+            postal_code=data["postal_code"],
+            address=data["address"],
+            phone=data["phone"],
+            email=data.get("email") or "",
+        )
+
+    @staticmethod
+    def initial_from(details: CitizenDetails) -> dict:
+        """Initial values that show `details` again (to change them, or after a lost race)."""
+        return {
+            "name": details.name,
+            "furigana": details.furigana,
+            "birth_date": details.birth_date,
+            "sex": details.sex,
+            "postal_code": format_postal_code(details.postal_code),
+            "address": details.address,
+            "phone": details.phone,
+            "email": details.email,
+            "email_confirm": details.email,
+        }
+
+
+# Which form field each eligibility reason is about (others go to the top of the form).
+REASON_FIELDS = {"too_young": "birth_date", "too_old": "birth_date", "wrong_sex": "sex"}
+
+
+def add_eligibility_errors(form: forms.Form, reasons: list[Reason]) -> None:
+    """Show services.eligibility_reasons next to the field they are about."""
+    for reason in reasons:
+        field_name = REASON_FIELDS.get(reason.code)
+        if field_name not in form.fields:
+            field_name = None
+        form.add_error(field_name, ValidationError(reason.message, code=reason.code))
+
+
+def error_summary(form: forms.Form) -> list[tuple[str, str]]:
+    """(anchor id, message) for each error, in the order of the fields on the page.
+
+    GOV.UK's error summary: every message links to the box it is about. Date errors link
+    to the box that is wrong (year, month or day); errors about the whole form link to the
+    form itself.
+    """
+    entries = []
+    for message in form.non_field_errors():
+        entries.append(("main-content", message))
+    for name in form.fields:
+        if name not in form.errors:
+            continue
+        bound = form[name]
+        widget = bound.field.widget
+        for error in form.errors.as_data()[name]:
+            if isinstance(widget, JapaneseDateWidget):
+                anchor = f"{bound.auto_id}_{DATE_ERROR_PART.get(error.code, 0)}"
+            elif isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+                anchor = f"{bound.auto_id}_0"
+            else:
+                anchor = bound.auto_id
+            for message in error.messages:
+                entries.append((anchor, message))
+    return entries
+
+
+# --- Look-up -----------------------------------------------------------------------------------
+
+
+def normalise_reservation_number(value: str) -> str:
+    """ "1234-5678-9012", "１２３４ ５６７８ ９０１２" → "123456789012" (not yet validated)."""
+    return re.sub(r"[\s\-]", "", normalise_digits(value or "")[:RAW_MAX])
+
+
+class LookupForm(forms.Form):
+    number = ResidentTextField(
+        label=_("Reservation number"),
+        help_text=_("12 digits, in your confirmation email, for example 1234-5678-9012."),
+        limit=40,
+        too_long=_("The reservation number has 12 digits, for example 1234-5678-9012."),
+        error_messages={"required": _("Enter your reservation number.")},
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "maxlength": 40,
+                "spellcheck": "false",
+            }
+        ),
+    )
+    birth_date = JapaneseDateField(
+        label=_("Date of birth"),
+        help_text=_("The date of birth given when booking."),
+        widget=JapaneseDateWidget(autocomplete=False),
+    )
+
+    def clean_number(self):
+        number = normalise_reservation_number(self.cleaned_data["number"])
+        if not re.fullmatch(rf"\d{{{RESERVATION_NUMBER_DIGITS}}}", number):
+            raise ValidationError(
+                _("The reservation number has 12 digits, for example 1234-5678-9012."),
+                code="invalid",
+            )
+        return number
+
+
+# --- Availability filter -------------------------------------------------------------------------
+
+
+class AvailabilityFilterForm(forms.Form):
+    """?venue=<id>&month=YYYY-MM on the (cacheable) availability page."""
+
+    venue = forms.TypedChoiceField(label=_("Venue"), required=False, coerce=int, empty_value=None)
+    month = forms.ChoiceField(label=_("Month"), required=False)
+
+    def __init__(self, *args, venues, months, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["venue"].choices = [("", _("All venues")), *venues]
+        self.fields["month"].choices = [("", _("All months")), *months]
+        self.fields["venue"].error_messages["invalid_choice"] = _("Choose a venue from the list.")
+        self.fields["month"].error_messages["invalid_choice"] = _("Choose a month from the list.")
+
+
+# --- Signed state between the steps of booking ----------------------------------------------------
+
+BOOKING_SALT = "reservations.booking.state"
+MANAGE_SALT = "reservations.manage"
+DONE_SALT = "reservations.done"
+# Longer than WCAG's 20-hour threshold: a resident who is interrupted never finds the
+# form has timed out. The booking itself re-checks everything when it is made.
+STATE_MAX_AGE = 24 * 60 * 60
+
+_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def new_form_token() -> str:
+    """A fresh token per rendered details form: a replayed submit finds the first booking."""
+    return secrets.token_urlsafe(24)
+
+
+def is_form_token(value: str) -> bool:
+    return bool(value) and bool(_FORM_TOKEN.fullmatch(value))
+
+
+@dataclass
+class BookingState:
+    """Everything between the details form and the booking, carried in a signed field."""
+
+    form_token: str
+    slot_ids: list[int]
+    details: dict = field(default_factory=dict)
+
+    def dumps(self) -> str:
+        return signing.dumps(asdict(self), salt=BOOKING_SALT, compress=True)
+
+    @classmethod
+    def loads(cls, value: str) -> BookingState:
+        """Raises signing.BadSignature (tampered or expired) or ValueError (malformed)."""
+        if not value or len(value) > 20_000:
+            raise signing.BadSignature("missing or oversized state")
+        data = signing.loads(value, salt=BOOKING_SALT, max_age=STATE_MAX_AGE)
+        try:
+            state = cls(
+                form_token=str(data["form_token"]),
+                slot_ids=[int(i) for i in data["slot_ids"]],
+                details=dict(data.get("details") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError("malformed state") from exc
+        if not is_form_token(state.form_token) or not state.slot_ids:
+            raise ValueError("malformed state")
+        return state
+
+    def citizen_details(self) -> CitizenDetails | None:
+        if not self.details:
+            return None
+        values = dict(self.details)
+        values["birth_date"] = date.fromisoformat(values["birth_date"])
+        return CitizenDetails(**values)
+
+    @staticmethod
+    def pack_details(details: CitizenDetails) -> dict:
+        values = asdict(details)
+        values["birth_date"] = details.birth_date.isoformat()
+        return values
+
+
+def sign_manage_token(reservation_id: int) -> str:
+    """Proof that whoever holds it gave the right number and date of birth (POST bodies only)."""
+    return signing.dumps({"r": reservation_id}, salt=MANAGE_SALT)
+
+
+def read_manage_token(value: str) -> int:
+    """The reservation id, or signing.BadSignature when forged or older than STATE_MAX_AGE."""
+    if not value or len(value) > 500:
+        raise signing.BadSignature("missing")
+    data = signing.loads(value, salt=MANAGE_SALT, max_age=STATE_MAX_AGE)
+    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
+        raise signing.BadSignature("malformed")
+    return data["r"]
+
+
+def sign_done_token(reservation_id: int) -> str:
+    return signing.dumps({"r": reservation_id}, salt=DONE_SALT)
+
+
+def read_done_token(value: str) -> int:
+    if not value or len(value) > 500:
+        raise signing.BadSignature("missing")
+    data = signing.loads(value, salt=DONE_SALT, max_age=STATE_MAX_AGE)
+    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
+        raise signing.BadSignature("malformed")
+    return data["r"]
