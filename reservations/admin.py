@@ -364,8 +364,30 @@ class ReservationAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["pk", "kind", "status", "attempts", "next_attempt_at", "sent_at", "created_at"]
+    """The mail outbox. Failed messages are one filter away and can be sent again.
+
+    Nothing personal is shown: the reservation number identifies the booking, and
+    last_error holds only an error class and SMTP codes (reservations.notifications).
+    """
+
+    list_display = [
+        "pk",
+        "reservation",
+        "kind",
+        "about",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+        "created_at",
+    ]
     list_filter = ["status", "kind"]
+    list_select_related = ["reservation"]
+    search_fields = ["reservation__number"]
+    search_help_text = _("Reservation number, with or without hyphens.")
+    ordering = ["-created_at"]
+    actions = ["retry_failed"]
     readonly_fields = [
         "reservation",
         "kind",
@@ -380,3 +402,32 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The outbox is the record of what was mailed; it goes with its reservation's purge.
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        digits = search_term.replace("-", "").replace(" ", "").strip()
+        if digits:
+            return queryset.filter(reservation__number=digits), False
+        return queryset, False
+
+    @admin.action(description=_("Send the selected failed messages again"))
+    def retry_failed(self, request, queryset):
+        from reservations import notifications
+
+        selected = list(queryset.values_list("pk", flat=True))
+        retried = notifications.retry_failed(notification_ids=selected)
+        if retried:
+            messages.success(
+                request,
+                _("%(n)s failed messages are queued again; the mail worker will send them.")
+                % {"n": retried},
+            )
+        if len(selected) > retried:
+            messages.warning(
+                request,
+                _("%(n)s selected messages had not failed and were left as they were.")
+                % {"n": len(selected) - retried},
+            )

@@ -1,0 +1,94 @@
+"""Send the mail outbox: one pass, a reminders pass, or a long-running worker.
+
+    manage.py send_notifications                 # send what is due, then exit
+    manage.py send_notifications --reminders     # queue due reminders, then send
+    manage.py send_notifications --loop          # worker: send every --interval seconds,
+                                                 # queue reminders every --reminder-interval
+
+Several copies may run at once (see reservations.notifications). The worker stops cleanly
+on SIGTERM or SIGINT: the message being sent is finished and recorded, the rest of its
+batch is handed back for the next worker. Prints one summary line.
+"""
+
+import logging
+import signal
+import threading
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, close_old_connections, connections
+
+from reservations import notifications
+
+log = logging.getLogger("reservations.notifications")
+
+
+class Command(BaseCommand):
+    help = "Send pending mail (confirmations, changes, cancellations, reminders)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--loop", action="store_true", help="keep running until SIGTERM (a worker)"
+        )
+        parser.add_argument(
+            "--reminders", action="store_true", help="queue due reminders before sending"
+        )
+        parser.add_argument(
+            "--interval", type=float, default=30.0, help="seconds between passes (--loop)"
+        )
+        parser.add_argument(
+            "--reminder-interval",
+            type=float,
+            default=600.0,
+            help="seconds between reminder queueing passes (--loop)",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=notifications.BATCH_SIZE,
+            help="messages claimed at once, sharing one SMTP connection",
+        )
+
+    def handle(self, *args, loop, reminders, interval, reminder_interval, batch_size, **options):
+        if interval <= 0 or reminder_interval <= 0:
+            raise CommandError("--interval and --reminder-interval must be positive.")
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        if not loop:
+            result = notifications.PassResult()
+            if reminders:
+                result.reminders_queued = notifications.queue_reminders()
+            result += notifications.send_due(batch_size=batch_size)
+            self.stdout.write(f"send_notifications: {result.summary()}.")
+            return
+
+        stop = threading.Event()
+        previous = {
+            signum: signal.signal(signum, lambda *_: stop.set())
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        }
+        total = notifications.PassResult()
+        passes = 0
+        next_reminders = time.monotonic()  # the worker queues reminders at start-up
+        try:
+            while not stop.is_set():
+                passes += 1
+                try:
+                    close_old_connections()
+                    if time.monotonic() >= next_reminders:
+                        total.reminders_queued += notifications.queue_reminders()
+                        next_reminders = time.monotonic() + reminder_interval
+                    result = notifications.send_due(batch_size=batch_size, should_stop=stop.is_set)
+                    total += result
+                    if result.anything:
+                        log.info("notifications.pass %s", result.summary())
+                except DatabaseError as exc:
+                    # The database restarting must not kill the worker: wait, reconnect.
+                    log.warning("notifications.database_error error=%s", type(exc).__name__)
+                    connections.close_all()
+                stop.wait(interval)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        total.server_unreachable = False  # a past outage is not news at exit
+        self.stdout.write(f"send_notifications: {total.summary()} ({passes} passes).")
