@@ -1,0 +1,44 @@
+"""Batches in the Django admin: read-only.
+
+Files are deleted only through the staff page or purge_expired, which audit the deletion;
+the admin can look at the record but not change or delete it.
+"""
+
+from django.contrib import admin
+
+from exports.models import Batch
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "kind",
+        "period_start",
+        "period_end",
+        "rows_new",
+        "rows_changed",
+        "rows_cancelled",
+        "rows_current",
+        "rows_flagged",
+        "file_bytes",
+        "status",
+        "first_downloaded_at",
+        "confirmed_at",
+        "deleted_at",
+    ]
+    list_filter = ["kind", "status"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,232 @@
+"""The CSV the health centre imports: its columns and how each cell is made safe.
+
+Pure functions and no database: services.py feeds rows (dicts from one query) into
+`write_csv`, which writes the encoded bytes to a buffer and hashes them on the way.
+Every column is documented in docs/export-format.md; keep the two in step.
+
+Each text cell goes through three steps, and every change made to a value is named in
+the row's 要確認 (check) column so that a person looks at it before the import:
+1. control characters (line breaks, tabs …) become spaces — one line per record;
+2. in CP932, a character the encoding cannot hold becomes 〓 (geta), never a crash;
+3. a value that a spreadsheet would run as a formula (= + - @, also full-width) gets a
+   leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from citizens.normalize import format_postal_code
+from reservations.models import fiscal_year_end_age, format_reservation_number
+
+ENCODINGS = ("cp932", "utf-8-sig")
+GETA = "〓"  # 〓 (U+3013): what Japanese systems print for a character they cannot show
+
+# Change types (区分): what the row tells the health centre to do.
+NEW = "新規"  # a booking it has not seen
+CHANGED = "変更"  # a booking it has seen, now at another time or venue
+CANCELLED = "取消"  # a booking it has seen, now cancelled
+CURRENT = "現在"  # a row of a full snapshot: the booking as it stands
+
+# (header, key). The order is the file's column order.
+COLUMNS = [
+    ("予約番号", "number"),
+    ("区分", "change"),
+    ("検診コード", "screening_code"),
+    ("検診名", "screening_name"),
+    ("受診日", "date"),
+    ("開始時刻", "start"),
+    ("終了時刻", "end"),
+    ("会場", "venue"),
+    ("氏名", "name"),
+    ("フリガナ", "furigana"),
+    ("生年月日", "birth_date"),
+    ("性別", "sex"),
+    ("年度末年齢", "age"),
+    ("郵便番号", "postal_code"),
+    ("住所", "address"),
+    ("電話番号", "phone"),
+    ("メールアドレス", "email"),
+    ("申込経路", "channel"),
+    ("申込日時", "booked_at"),
+    ("最終変更日時", "changed_at"),
+    ("取消日時", "cancelled_at"),
+    ("要確認", "check"),
+]
+HEADER = [header for header, _key in COLUMNS]
+KEYS = [key for _header, key in COLUMNS]
+# Cells holding what people or administrators typed: only these are cleaned. Dates,
+# times, ages, numbers and codes are written by this module and cannot start with a
+# formula character or hold an unencodable one.
+_FREE_TEXT = {"screening_name", "venue", "name", "furigana", "address", "phone", "email"}
+FREE_TEXT = tuple(key for key in KEYS if key in _FREE_TEXT)  # in column order
+_HEADER_OF = dict((key, header) for header, key in COLUMNS)
+
+SEX_LABELS = {"F": "女", "M": "男"}
+CHANNEL_LABELS = {"web": "Web", "phone": "電話"}
+
+# OWASP "CSV injection": a cell starting with one of these is a formula in Excel,
+# LibreOffice and Google Sheets; tab and CR are listed because some importers strip them
+# (here they are already spaces by then). The full-width forms are included because
+# Japanese spreadsheets may treat ＝ like =.
+_FORMULA_START = set("=+-@\t\r＝＋－＠")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# Unicode variation selectors (e.g. 葛 + VS17 for the 葛飾 glyph): invisible, and no
+# CP932 byte can carry them. They are dropped, and the cell flagged, because the glyph
+# variant the resident chose is lost.
+_VARIATION_SELECTOR = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+# Characters Python's cp932 codec does not map but whose JIS code point CP932 has under
+# another Unicode value (the "JIS vs Microsoft" mapping difference): same character.
+_CP932_EQUIVALENTS = str.maketrans({"\u2014": "\u2015"})  # EM DASH → HORIZONTAL BAR
+
+FLAG_CONTROL = "改行等"
+FLAG_UNENCODABLE = "外字"
+FLAG_FORMULA = "数式対策"
+
+
+def clean_cell(value: str, *, encoding: str) -> tuple[str, list[str]]:
+    """(safe value, reasons it was changed). Reasons are empty when nothing changed."""
+    reasons = []
+    if _CONTROL.search(value):
+        value = _CONTROL.sub(" ", value)
+        reasons.append(FLAG_CONTROL)
+    if encoding == "cp932":
+        value, replaced = _to_cp932(value)
+        if replaced:
+            reasons.append(FLAG_UNENCODABLE)
+    if value.lstrip(" \u3000")[:1] in _FORMULA_START:
+        value = "'" + value
+        reasons.append(FLAG_FORMULA)
+    return value, reasons
+
+
+def _to_cp932(value: str) -> tuple[str, bool]:
+    """Replace each character CP932 cannot encode by 〓; True if anything was lost."""
+    try:
+        value.encode("cp932")
+        return value, False
+    except UnicodeEncodeError:
+        pass
+    value = value.translate(_CP932_EQUIVALENTS)
+    stripped = _VARIATION_SELECTOR.sub("", value)
+    lost = stripped != value
+    out = []
+    for ch in stripped:
+        try:
+            ch.encode("cp932")
+            out.append(ch)
+        except UnicodeEncodeError:
+            out.append(GETA)
+            lost = True
+    return "".join(out), lost
+
+
+def _date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _moment(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], bool]:
+    """One reserved screening as a CSV row; True when its 要確認 column is filled.
+
+    `record` holds the values of one ReservationItem query row (see services.ROW_FIELDS).
+    """
+    starts = timezone.localtime(record["slot__starts_at"])
+    ends = timezone.localtime(record["slot__ends_at"])
+    birth_date = record["reservation__citizen__birth_date"]
+    values = {
+        "number": format_reservation_number(record["reservation__number"]),
+        "change": change,
+        "screening_code": record["screening_type__code"],
+        "screening_name": record["screening_type__name"],
+        "date": starts.date().isoformat(),
+        "start": starts.strftime("%H:%M"),
+        "end": ends.strftime("%H:%M"),
+        "venue": record["slot__venue__name"],
+        "name": record["reservation__citizen__name"],
+        "furigana": record["reservation__citizen__furigana"],
+        "birth_date": _date(birth_date),
+        "sex": SEX_LABELS.get(record["reservation__citizen__sex"], ""),
+        "age": str(fiscal_year_end_age(birth_date, starts.date())),
+        "postal_code": format_postal_code(record["reservation__citizen__postal_code"]),
+        "address": record["reservation__citizen__address"],
+        "phone": record["reservation__citizen__phone"],
+        "email": record["reservation__citizen__email"],
+        "channel": CHANNEL_LABELS.get(record["reservation__channel"], ""),
+        "booked_at": _moment(record["reservation__created_at"]),
+        "changed_at": _moment(record["reservation__changed_at"]),
+        "cancelled_at": _moment(record["reservation__cancelled_at"]),
+    }
+    checks = []
+    for key in FREE_TEXT:
+        values[key], reasons = clean_cell(values[key] or "", encoding=encoding)
+        checks += [f"{_HEADER_OF[key]}:{reason}" for reason in reasons]
+    values["check"] = " ".join(checks)
+    return [values[key] for key in KEYS], bool(checks)
+
+
+@dataclass
+class CsvResult:
+    data: bytes
+    sha256: str
+    changes: Counter = field(default_factory=Counter)  # change type → rows
+    flagged: int = 0
+
+    @property
+    def rows(self) -> int:
+        return sum(self.changes.values())
+
+
+class _EncodingSink:
+    """A file-like object for csv.writer: encodes each line, keeps and hashes the bytes."""
+
+    def __init__(self, codec: str):
+        self.codec = codec
+        self.buffer = io.BytesIO()
+        self.hash = hashlib.sha256()
+
+    def write_bytes(self, data: bytes) -> None:
+        self.buffer.write(data)
+        self.hash.update(data)
+
+    def write(self, text: str) -> None:
+        # Cells were cleaned for this encoding already; "strict" turns any slip into a
+        # loud error rather than a silently wrong file.
+        self.write_bytes(text.encode(self.codec))
+
+
+def write_csv(rows: Iterable[tuple[dict, str]], *, encoding: str) -> CsvResult:
+    """Encode (record, change type) pairs into the batch CSV: header row, CRLF line ends.
+
+    The whole file is built in memory: the PKCS7 envelope builder takes bytes, not a
+    stream (see docs/exports.md for sizing).
+    """
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unsupported export encoding {encoding!r}")
+    sink = _EncodingSink("cp932" if encoding == "cp932" else "utf-8")
+    if encoding == "utf-8-sig":
+        sink.write_bytes("\ufeff".encode())  # the BOM Excel needs to read UTF-8
+    writer = csv.writer(sink, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(HEADER)
+    changes: Counter = Counter()
+    flagged = 0
+    for record, change in rows:
+        row, needs_check = csv_row(record, change=change, encoding=encoding)
+        writer.writerow(row)
+        changes[change] += 1
+        flagged += needs_check
+    return CsvResult(
+        data=sink.buffer.getvalue(), sha256=sink.hash.hexdigest(), changes=changes, flagged=flagged
+    )
