@@ -1,0 +1,49 @@
+"""Audit records in the Django admin: read-only for everyone, superusers included."""
+
+from django.contrib import admin
+
+from audit.models import AuditEvent
+from staff.roles import ADMINISTRATOR, has_role
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor_username", "action", "outcome", "target", "ip"]
+    list_filter = ["outcome", ("at", admin.DateFieldListFilter)]
+    search_fields = ["action", "actor_username", "=target_id"]
+    date_hierarchy = "at"
+    fields = [
+        "at",
+        "actor_id",
+        "actor_username",
+        "action",
+        "target_type",
+        "target_id",
+        "outcome",
+        "ip",
+        "user_agent",
+        "details",
+        "key_id",
+        "prev_mac",
+        "mac",
+    ]
+    readonly_fields = fields
+    actions = None  # no "delete selected"
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        return user.is_superuser or has_role(user, ADMINISTRATOR)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

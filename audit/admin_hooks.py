@@ -1,0 +1,149 @@
+"""Audit hooks for Django admin classes: one explicit record per add, change, delete, view.
+
+    class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
+        audit_action_prefix = "reservations.slot"
+        audit_tracked_fields = ["capacity", "opens_at", "closes_at"]
+
+Every record is written inside the admin's own transaction (changeform_view and
+delete_view run in transaction.atomic), so a change that cannot be audited is not made.
+Details hold field names and the before/after values of the tracked fields only — the
+models these are used on (slots, venues, screening types) hold no personal data, and the
+views of personal data record ids only.
+"""
+
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import SEARCH_VAR
+from django.db import transaction
+
+import audit
+
+
+def _values(model, pk, fields) -> dict:
+    """The tracked fields as stored in the database right now (not as the form says)."""
+    if not fields:
+        return {}
+    return model._default_manager.filter(pk=pk).values(*fields).first() or {}
+
+
+class AuditedChangesMixin:
+    """Records <prefix>.created / .changed / .deleted for every admin add, change, delete."""
+
+    audit_action_prefix = ""
+    audit_tracked_fields: list[str] = []
+
+    def save_form(self, request, form, change):
+        obj = super().save_form(request, form, change)
+        # Captured before save_model runs: the database's values, what the form changed,
+        # and what it asked for (a refused capacity change shows up as requested ≠ after).
+        obj._audit_changed = list(form.changed_data)
+        obj._audit_before = _values(type(obj), obj.pk, self.audit_tracked_fields) if change else {}
+        obj._audit_requested = {
+            name: form.cleaned_data.get(name)
+            for name in self.audit_tracked_fields
+            if name in form.changed_data
+        }
+        return obj
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        audit.record(
+            action=f"{self.audit_action_prefix}.created",
+            request=request,
+            target=obj,
+            details={"after": _values(type(obj), obj.pk, self.audit_tracked_fields)},
+        )
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        after = _values(type(obj), obj.pk, self.audit_tracked_fields)
+        requested = getattr(obj, "_audit_requested", {})
+        refused = sorted(name for name, value in requested.items() if after.get(name) != value)
+        details = {
+            "changed": getattr(obj, "_audit_changed", []),
+            "before": getattr(obj, "_audit_before", {}),
+            "after": after,
+        }
+        if refused:
+            details["refused"] = refused
+        audit.record(
+            action=f"{self.audit_action_prefix}.changed",
+            request=request,
+            target=obj,
+            outcome="failed" if refused else "success",
+            details=details,
+        )
+        return entry
+
+    def delete_model(self, request, obj):
+        self._record_deletion(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # The "delete selected" action runs outside a transaction: the records and the
+        # deletion must commit together.
+        with transaction.atomic():
+            for obj in queryset:
+                self._record_deletion(request, obj)
+            super().delete_queryset(request, queryset)
+
+    def _record_deletion(self, request, obj):
+        audit.record(
+            action=f"{self.audit_action_prefix}.deleted",
+            request=request,
+            target=obj,
+            details={"before": _values(type(obj), obj.pk, self.audit_tracked_fields)},
+        )
+
+
+class AuditedViewMixin:
+    """Records <audit_view_action> each time the change (detail) page of an object is opened.
+
+    "Who looked at whose data": the record names the object by id, plus whatever ids
+    audit_view_details() adds. Written before the page is rendered; a refusal is recorded
+    as outcome "denied".
+    """
+
+    audit_view_action = ""
+
+    def audit_view_details(self, obj) -> dict:
+        return {}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            allowed = self.has_view_or_change_permission(request, obj)
+            audit.record(
+                action=self.audit_view_action,
+                request=request,
+                target=obj,
+                outcome="success" if allowed else "denied",
+                details=self.audit_view_details(obj),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class AuditedSearchMixin:
+    """Records <audit_search_action> for each changelist search (the term is never stored).
+
+    Searching reservations by フリガナ is looking a person up: the record keeps who searched,
+    when, how (audit_search_details) and how many results came back.
+    """
+
+    audit_search_action = ""
+
+    def audit_search_details(self, term: str) -> dict:
+        return {}
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        context = getattr(response, "context_data", None) or {}
+        if term and request.method == "GET" and "cl" in context:
+            # A TemplateResponse renders later: the record is written before the results.
+            audit.record(
+                action=self.audit_search_action,
+                request=request,
+                details={"results": context["cl"].result_count, **self.audit_search_details(term)},
+            )
+        return response

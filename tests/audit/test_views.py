@@ -1,0 +1,172 @@
+"""The administrators' audit page at /staff/audit/: filters, pages, CSV export, refusals."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+import audit
+from audit.models import AuditEvent
+from tests.helpers import login_staff, make_staff
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/staff/audit/"
+EXPORT = "/staff/audit/export.csv"
+
+
+def _csv(response):
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+def test_urls_are_where_the_brief_says():
+    assert reverse("audit:list") == LIST
+    assert reverse("audit:export") == EXPORT
+
+
+def test_anonymous_visitor_is_sent_to_the_login(client):
+    for url in (LIST, EXPORT):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "login" in response["Location"]
+    assert not AuditEvent.objects.exists()
+
+
+def test_password_without_second_factor_is_sent_to_the_login(client):
+    login_staff(client, make_staff("half", roles=["administrator"]), verified=False)
+    assert client.get(LIST).status_code == 302
+
+
+def test_health_centre_staff_are_refused(client):
+    login_staff(client, make_staff("desk", roles=["health_centre"]))
+    assert client.get(LIST).status_code == 403
+    assert client.get(EXPORT).status_code == 403
+
+
+def test_post_is_not_allowed(admin_client):
+    assert admin_client.post(LIST).status_code == 405
+    assert admin_client.post(EXPORT).status_code == 405
+
+
+def test_administrator_sees_records_newest_first_in_japanese(admin_client):
+    audit.record(action="exports.batch.created", details={"rows": 3})
+    audit.record(action="exports.batch.downloaded", outcome="denied")
+    response = admin_client.get(LIST)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.index("exports.batch.downloaded") < page.index("exports.batch.created")
+    assert "監査記録" in page  # Japanese UI
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_filters_by_user_action_outcome_and_date(admin_client, administrator):
+    other = make_staff("other", roles=["administrator"])
+    audit.record(action="exports.batch.downloaded", actor=other)
+    audit.record(action="exports.batch.downloaded", actor=administrator, outcome="denied")
+    audit.record(action="reservations.slot.changed", actor=administrator)
+    audit.record(action="staff.login.failed", outcome="failed")
+
+    def shown(**params):
+        response = admin_client.get(LIST, params)
+        assert response.status_code == 200
+        return [e.action + ":" + e.actor_username for e in response.context["page"].object_list]
+
+    assert shown(user=other.pk) == ["exports.batch.downloaded:other"]
+    assert shown(user="none") == ["staff.login.failed:"]
+    assert shown(action="exports.") == [
+        "exports.batch.downloaded:admin1",
+        "exports.batch.downloaded:other",
+    ]
+    assert shown(outcome="denied") == ["exports.batch.downloaded:admin1"]
+    today = timezone.localdate()
+    assert len(shown(date_from=today.isoformat(), date_to=today.isoformat())) == 4
+    assert shown(date_to=(today - timedelta(days=1)).isoformat()) == []
+    assert shown(date_from=(today + timedelta(days=1)).isoformat()) == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date_from": "2026-13-01"},
+        {"date_from": "2026-05-02", "date_to": "2026-05-01"},
+        {"outcome": "maybe"},
+        {"user": "999999"},
+        {"action": "DROP TABLE"},
+    ],
+)
+def test_bad_filters_get_a_clear_message_and_400(admin_client, params):
+    audit.record(action="exports.batch.created")
+    response = admin_client.get(LIST, params)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert admin_client.get(EXPORT, params).status_code == 400
+    assert AuditEvent.objects.count() == 1  # a refused export is not an export
+
+
+def test_pages_hold_fifty_records_and_survive_a_bad_page_number(admin_client):
+    for i in range(55):
+        audit.record(action="test.step", details={"n": i})
+    first = admin_client.get(LIST)
+    assert len(first.context["page"].object_list) == 50
+    second = admin_client.get(LIST, {"page": 2, "action": "test."})
+    assert len(second.context["page"].object_list) == 5
+    assert "action=test." in second.content.decode()
+    assert admin_client.get(LIST, {"page": "abc"}).status_code == 200
+    assert admin_client.get(LIST, {"page": "9999"}).status_code == 200
+
+
+def test_export_is_recorded_before_the_file_and_holds_the_filtered_rows(admin_client):
+    audit.record(action="exports.batch.created", details={"rows": 3})
+    audit.record(action="staff.login.failed", outcome="failed")
+    response = admin_client.get(EXPORT, {"action": "exports."})
+    # The record exists before a single byte of the file has been produced.
+    export = AuditEvent.objects.get(action="audit.events.exported")
+    assert export.actor_username == "admin1"
+    assert export.details == {
+        "rows": 1,
+        "filter": {
+            "user": None,
+            "action": "exports.",
+            "outcome": None,
+            "date_from": None,
+            "date_to": None,
+        },
+    }
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+    rows = _csv(response)
+    assert rows[0][:2] == ["ID", "日時（UTC）"] and rows[0][5] == "操作"  # Japanese header
+    assert len(rows) == 2
+    assert rows[1][5] == "exports.batch.created"
+    assert rows[1][11] == '{"rows": 3}'
+
+
+def test_export_neutralises_spreadsheet_formulas(admin_client):
+    audit.record(
+        action="test.thing",
+        request=RequestFactory().get("/", HTTP_USER_AGENT='=HYPERLINK("http://evil")'),
+        target_type="-2+3",
+        target_id="@SUM(A1)",
+    )
+    rows = _csv(admin_client.get(EXPORT, {"action": "test."}))
+    record = rows[1]
+    assert record[10] == '\'=HYPERLINK("http://evil")'
+    assert record[7] == "'-2+3"
+    assert record[8] == "'@SUM(A1)"
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_export_uses_crlf_line_ends_and_utc_times(admin_client):
+    event = audit.record(action="test.thing")
+    response = admin_client.get(EXPORT, {"action": "test."})
+    body = b"".join(response.streaming_content)
+    assert b"\r\n" in body and body.count(b"\n") == body.count(b"\r\n")
+    row = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1]
+    assert row[1].endswith("Z") and row[1].startswith(str(event.at.astimezone().year))
