@@ -1,15 +1,24 @@
 from django.contrib import admin
 
+from audit.admin_hooks import AuditedViewMixin
 from citizens.models import Citizen
 
 
 @admin.register(Citizen)
-class CitizenAdmin(admin.ModelAdmin):
+class CitizenAdmin(AuditedViewMixin, admin.ModelAdmin):
     """Read-only: residents' details are corrected by a new booking, not edited by staff.
 
     Not listed in the admin index (no changelist browsing of personal data); reached only
-    from a reservation, one person at a time.
+    from a reservation, one person at a time. Every opening is audited (who saw whom).
     """
+
+    audit_view_action = "citizens.citizen.viewed"
+
+    def audit_view_details(self, citizen):
+        reservation_id = (
+            Citizen.objects.filter(pk=citizen.pk).values_list("reservation", flat=True).first()
+        )
+        return {"reservation_id": reservation_id}
 
     fields = ["name", "furigana", "birth_date", "sex", "postal_code", "address", "phone", "email"]
     readonly_fields = fields

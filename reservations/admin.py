@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -16,6 +17,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+import audit
+from audit.admin_hooks import AuditedChangesMixin, AuditedSearchMixin, AuditedViewMixin
 from citizens.normalize import normalise_furigana
 from reservations import services
 from reservations.models import (
@@ -36,7 +39,9 @@ def _fill_bar(booked: int, capacity: int) -> str:
 
 
 @admin.register(ScreeningType)
-class ScreeningTypeAdmin(admin.ModelAdmin):
+class ScreeningTypeAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    audit_action_prefix = "reservations.screening_type"
+    audit_tracked_fields = ["min_age", "max_age", "sex", "interval_years", "fee", "is_active"]
     list_display = [
         "name",
         "code",
@@ -53,7 +58,8 @@ class ScreeningTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
+class VenueAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    audit_action_prefix = "reservations.venue"
     list_display = ["name", "address", "phone"]
     search_fields = ["name", "address"]
 
@@ -102,7 +108,9 @@ class FillRateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
+class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    audit_action_prefix = "reservations.slot"
+    audit_tracked_fields = ["capacity", "opens_at", "closes_at"]
     form = SlotAdminForm
     list_display = ["starts_at", "screening_type", "venue", "fill_rate", "opens_at", "closes_at"]
     list_filter = [
@@ -157,7 +165,14 @@ class SlotAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = SlotBulkCreateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            created, skipped = services.slots_bulk_create(**form.cleaned_data)
+            with transaction.atomic():
+                created, skipped = services.slots_bulk_create(**form.cleaned_data)
+                audit.record(
+                    action="reservations.slot.bulk_created",
+                    request=request,
+                    target=form.cleaned_data["venue"],
+                    details=_bulk_create_details(form.cleaned_data, created, skipped),
+                )
             messages.success(
                 request,
                 _("%(created)s slots created, %(skipped)s already existed.")
@@ -171,6 +186,24 @@ class SlotAdmin(admin.ModelAdmin):
             "title": _("Create slots in bulk"),
         }
         return render(request, "admin/reservations/slot/bulk_create.html", context)
+
+
+def _bulk_create_details(data, created, skipped) -> dict:
+    """The bulk-creation pattern as audit details: ids, counts, dates and times only."""
+    return {
+        "created": created,
+        "skipped": skipped,
+        "venue_id": data["venue"].pk,
+        "screening_type_ids": sorted(s.pk for s in data["screening_types"]),
+        "first_date": data["first_date"],
+        "last_date": data["last_date"],
+        "weekdays": sorted(data["weekdays"]),
+        "start_times": [t.strftime("%H:%M") for t in data["start_times"]],
+        "duration_minutes": data["duration_minutes"],
+        "capacity": data["capacity"],
+        "opens_at": data["opens_at"],
+        "closes_at": data["closes_at"],
+    }
 
 
 WEEKDAYS = [
@@ -281,7 +314,10 @@ class NotificationInline(admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(AuditedViewMixin, AuditedSearchMixin, admin.ModelAdmin):
+    # Who looked at whose booking, and who searched for whom (the term is not kept).
+    audit_view_action = "reservations.reservation.viewed"
+    audit_search_action = "reservations.reservation.searched"
     list_display = ["display_number", "status", "channel", "first_slot", "created_at", "changed_at"]
     list_filter = ["status", "channel", "items__screening_type", "items__slot__venue"]
     search_fields = ["number", "citizen__furigana"]
@@ -327,6 +363,13 @@ class ReservationAdmin(admin.ModelAdmin):
             )
         return queryset, False
 
+    def audit_view_details(self, reservation):
+        return {"citizen_id": reservation.citizen_id}
+
+    def audit_search_details(self, term):
+        digits = term.replace("-", "").replace(" ", "")
+        return {"by": "number" if digits.isdigit() else "furigana"}
+
     @admin.display(description=_("reservation number"), ordering="number")
     def display_number(self, reservation):
         return reservation.display_number
@@ -346,11 +389,26 @@ class ReservationAdmin(admin.ModelAdmin):
         cancelled = refused = 0
         for reservation in queryset:
             try:
-                services.reservation_cancel(
-                    reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
-                )
+                # The cancellation and its audit record commit together, or neither does.
+                with transaction.atomic():
+                    services.reservation_cancel(
+                        reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
+                    )
+                    audit.record(
+                        action="reservations.reservation.cancelled",
+                        request=request,
+                        target=reservation,
+                        details={"via": "admin"},
+                    )
                 cancelled += 1
             except services.NotCancellable:
+                audit.record(
+                    action="reservations.reservation.cancelled",
+                    request=request,
+                    target=reservation,
+                    outcome="failed",
+                    details={"via": "admin", "reason": "not_cancellable"},
+                )
                 refused += 1
         if cancelled:
             messages.success(request, _("%(n)s reservations cancelled.") % {"n": cancelled})
