@@ -65,7 +65,8 @@ if PRODUCTION:
         raise ImproperlyConfigured("Environment variable DEBUG must not be true in production.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a default admin site that demands the second factor.
+    "staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -191,13 +192,22 @@ if TRUSTED_PROXY_COUNT < 0:
 STAFF_IDLE_TIMEOUT = timedelta(minutes=_read("STAFF_IDLE_TIMEOUT_MINUTES", env.int, 15))
 STAFF_ABSOLUTE_TIMEOUT = timedelta(hours=_read("STAFF_ABSOLUTE_TIMEOUT_HOURS", env.int, 8))
 OTP_TOTP_ISSUER = _read("OTP_TOTP_ISSUER", env.str, "kenshin")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP secrets or QR codes in the admin
+# Whom staff call when locked out or when a phone is lost (shown on the login and lockout
+# pages), e.g. "情報システム課 内線 1234".
+STAFF_HELP_CONTACT = _read("STAFF_HELP_CONTACT", env.str, "")
 
 AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, 5)
 AXES_COOLOFF_TIME = timedelta(minutes=_read("AXES_COOLOFF_MINUTES", env.int, 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Not on password success: a wrong one-time code counts against the same limit, and a
+# correct password must not wipe those failures. staff.views clears them once the second
+# factor is verified.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "staff/lockout.html"
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+# The same client address as the allow-list and the audit trail (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "staff.network.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token"]
 AXES_VERBOSE = False  # axes would otherwise log usernames and addresses at INFO
 
 SESSION_COOKIE_AGE = int(STAFF_ABSOLUTE_TIMEOUT.total_seconds())

@@ -1,8 +1,20 @@
 from django.urls import path
-from django.views.generic import RedirectView
+
+from staff import desk, views
 
 app_name = "staff"
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/"), name="home"),
-    path("login/", RedirectView.as_view(url="/admin/login/"), name="login"),
+    path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("verify/", views.verify_view, name="verify"),
+    path("enrol/", views.enrol_view, name="enrol"),
+    path("logout/", views.logout_view, name="logout"),
+    path("backup-codes/", views.backup_codes_view, name="backup_codes"),
+    # The phone desk (health centre). /staff/ itself is its search page.
+    path("desk/", desk.desk_search, name="desk"),
+    path("desk/book/", desk.desk_book, name="desk_book"),
+    path("desk/find/", desk.desk_find, name="desk_find"),
+    path("desk/reservations/<int:pk>/", desk.desk_reservation, name="desk_reservation"),
+    path("desk/reservations/<int:pk>/move/", desk.desk_move, name="desk_move"),
+    path("desk/reservations/<int:pk>/cancel/", desk.desk_cancel, name="desk_cancel"),
 ]

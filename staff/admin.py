@@ -1,0 +1,205 @@
+"""Staff accounts in the admin: who has which role, resetting a lost second factor.
+
+Every change to a staff account, a group or a permission is audited, with ids and field
+names only. Privileges (superuser, groups, permissions) can only be changed by a
+superuser, so a permission to edit users never becomes a way to promote oneself.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+import audit
+from staff import roles, services
+
+PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
+
+
+def _permission_codes(permissions) -> set[str]:
+    return {f"{p.content_type.app_label}.{p.codename}" for p in permissions}
+
+
+def _user_snapshot(user_id) -> dict:
+    if user_id is None:
+        return {"group_ids": set(), "permissions": set()}
+    user = User.objects.get(pk=user_id)
+    return {
+        "group_ids": set(user.groups.values_list("pk", flat=True)),
+        "permissions": _permission_codes(user.user_permissions.select_related("content_type")),
+    }
+
+
+def _diff(before: set, after: set, name: str) -> dict:
+    details = {}
+    if after - before:
+        details[f"{name}_added"] = sorted(after - before)
+    if before - after:
+        details[f"{name}_removed"] = sorted(before - after)
+    return details
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    list_display = [
+        "username",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "role_names",
+        "second_factor",
+        "last_login",
+    ]
+    list_filter = ["is_active", "is_staff", "is_superuser", "groups"]
+    actions = ["reset_second_factor"]
+
+    @admin.display(description=_("roles"))
+    def role_names(self, user):
+        return ", ".join(sorted(roles.user_roles(user))) or "-"
+
+    @admin.display(description=_("second factor"), boolean=True)
+    def second_factor(self, user):
+        return services.confirmed_totp_device(user) is not None
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += [f for f in PRIVILEGE_FIELDS if f not in readonly]
+        return readonly
+
+    # --- audit -------------------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        request._staff_audit_before = _user_snapshot(obj.pk if change else None)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before = getattr(request, "_staff_audit_before", _user_snapshot(None))
+        after = _user_snapshot(user.pk)
+        changed = form.changed_data
+        details = {
+            "changed_fields": sorted(f for f in changed if not f.startswith("password")),
+            **_diff(before["group_ids"], after["group_ids"], "group_ids"),
+            **_diff(before["permissions"], after["permissions"], "permissions"),
+        }
+        if any(f.startswith("password") for f in changed):
+            details["sets_credentials"] = True
+        audit.record(
+            action="staff.user.changed" if change else "staff.user.created",
+            actor=request.user,
+            request=request,
+            target=user,
+            details=details,
+        )
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            audit.record(
+                action="staff.user.password_set",
+                actor=request.user,
+                request=request,
+                target_type="auth.User",
+                target_id=id,
+            )
+        return response
+
+    def delete_model(self, request, obj):
+        audit.record(action="staff.user.deleted", actor=request.user, request=request, target=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            audit.record(
+                action="staff.user.deleted", actor=request.user, request=request, target=user
+            )
+        super().delete_queryset(request, queryset)
+
+    # --- reset a lost second factor ------------------------------------------------------------
+
+    def has_reset_second_factor_permission(self, request):
+        return request.user.has_perm("staff.reset_second_factor")
+
+    @admin.action(
+        description=_("Reset the second factor (they enrol a new phone at their next login)"),
+        permissions=["reset_second_factor"],
+    )
+    def reset_second_factor(self, request, queryset):
+        reset = 0
+        for user in queryset:
+            if user.pk == request.user.pk:
+                messages.warning(
+                    request,
+                    _("You cannot reset your own second factor; ask another administrator."),
+                )
+                continue
+            removed = services.reset_second_factor(user)
+            audit.record(
+                action="staff.second_factor.reset",
+                actor=request.user,
+                request=request,
+                target=user,
+                details={"devices_removed": removed},
+            )
+            reset += 1
+        if reset:
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)s person must enrol a new phone at their next login.",
+                    "%(n)s people must enrol a new phone at their next login.",
+                    reset,
+                )
+                % {"n": reset},
+            )
+
+
+@admin.register(Group)
+class StaffGroupAdmin(GroupAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["name", "permissions"]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        before = set()
+        if change:
+            stored = Group.objects.get(pk=obj.pk).permissions.select_related("content_type")
+            before = _permission_codes(stored)
+        request._staff_audit_before = before
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        group = form.instance
+        after = _permission_codes(group.permissions.select_related("content_type"))
+        before = getattr(request, "_staff_audit_before", set())
+        audit.record(
+            action="staff.group.changed" if change else "staff.group.created",
+            actor=request.user,
+            request=request,
+            target=group,
+            details={
+                "changed_fields": sorted(form.changed_data),
+                **_diff(before, after, "permissions"),
+            },
+        )
+
+    def delete_model(self, request, obj):
+        audit.record(action="staff.group.deleted", actor=request.user, request=request, target=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for group in queryset:
+            audit.record(
+                action="staff.group.deleted", actor=request.user, request=request, target=group
+            )
+        super().delete_queryset(request, queryset)

@@ -1,0 +1,347 @@
+"""The phone desk (電話受付): the health centre books, finds, moves and cancels for callers.
+
+Same pool of places, same rules as the web: bookings go through reservations.services with
+the residents' own form (CitizenDetailsForm), recorded as booked by phone and by whom.
+Every look at a resident's details and every change is audited (ids and counts only).
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+import audit
+from citizens.models import person_key
+from reservations import services
+from reservations.forms import (
+    CitizenDetailsForm,
+    add_eligibility_errors,
+    is_form_token,
+    new_form_token,
+)
+from reservations.models import Reservation, Slot
+from staff.access import role_required
+from staff.forms import FindBookingForm, MoveSearchForm, SlotSearchForm
+from staff.roles import HEALTH_CENTRE
+
+MAX_RESULTS = 100
+
+
+def _bad_request(request):
+    return render(request, "errors/400.html", status=400)
+
+
+def _details_form(data=None):
+    # Callers without an email address are common at the phone desk: email is optional.
+    return CitizenDetailsForm(data, require_email=False)
+
+
+def _bookable(queryset, *, date=None, venue=None):
+    queryset = queryset.select_related("venue", "screening_type").order_by("starts_at", "venue")
+    if date:
+        queryset = queryset.filter(starts_at__date=date)
+    if venue:
+        queryset = queryset.filter(venue=venue)
+    return queryset
+
+
+@role_required(HEALTH_CENTRE)
+@require_http_methods(["GET"])
+def desk_search(request):
+    """Free places for one screening (optionally on a day, at a venue), and the find form."""
+    form = SlotSearchForm(request.GET if "screening" in request.GET else None)
+    slots = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        slots = list(
+            _bookable(
+                Slot.objects.bookable().filter(screening_type=data["screening"]),
+                date=data["date"],
+                venue=data["venue"],
+            )[:MAX_RESULTS]
+        )
+    return render(
+        request,
+        "staff/desk/search.html",
+        {"form": form, "slots": slots, "find_form": FindBookingForm(), "max_results": MAX_RESULTS},
+    )
+
+
+def _slots_from(values) -> list[Slot] | None:
+    """The slots named by ?slot=…&slot=…; None if any id is not a number or does not exist."""
+    if not values or len(values) > 5 or not all(v.isdigit() for v in values):
+        return None
+    ids = {int(v) for v in values}
+    slots = list(Slot.objects.filter(pk__in=ids).select_related("venue", "screening_type"))
+    return slots if len(slots) == len(ids) else None
+
+
+def _set_partners(slots: list[Slot]) -> list[Slot]:
+    """Other screenings at the same venue on the same day, for a セット検診 booking."""
+    first = slots[0]
+    return list(
+        _bookable(
+            Slot.objects.bookable()
+            .filter(venue=first.venue)
+            .exclude(screening_type__in=[s.screening_type_id for s in slots]),
+            date=first.local_date,
+        )
+    )
+
+
+@role_required(HEALTH_CENTRE)
+@require_http_methods(["GET", "POST"])
+def desk_book(request):
+    """Book the chosen slot(s) for a caller with the residents' form and rules."""
+    source = request.POST if request.method == "POST" else request.GET
+    slots = _slots_from(source.getlist("slot"))
+    if slots is None:
+        return _bad_request(request)
+    token = source.get("form_token", "")
+    if not is_form_token(token):
+        token = new_form_token()
+
+    form = _details_form(request.POST if request.method == "POST" else None)
+    problems, alternatives = [], []
+    if form.is_bound and form.is_valid():
+        replay = Reservation.objects.filter(form_token=token).exists()
+        try:
+            reservation = services.reservation_create(
+                slots=slots,
+                details=form.to_details(),
+                form_token=token,
+                channel=Reservation.Channel.PHONE,
+                booked_by=request.user,
+                language="ja",
+            )
+        except services.NotEligible as refusal:
+            # The same words the web shows, next to the field they are about.
+            add_eligibility_errors(form, refusal.reasons)
+            problems = [_("This person cannot book this screening: see the messages below.")]
+        except services.AlreadyBooked:
+            problems = [_("This person already has a booking for this screening this year.")]
+        except services.SlotFull as full:
+            problems = [_("That time has just been filled.")]
+            alternatives = full.alternatives
+        except services.InvalidSelection:
+            problems = [_("Screenings booked together must be on the same day at the same venue.")]
+        else:
+            if not replay:
+                audit.record(
+                    action="reservations.reservation.booked_by_phone",
+                    actor=request.user,
+                    request=request,
+                    target=reservation,
+                    details={"slot_ids": sorted(s.pk for s in slots)},
+                )
+                messages.success(
+                    request,
+                    _("Booked. Reservation number: %(number)s")
+                    % {"number": reservation.display_number},
+                )
+            return redirect("staff:desk_reservation", pk=reservation.pk)
+
+    return render(
+        request,
+        "staff/desk/book.html",
+        {
+            "form": form,
+            "slots": slots,
+            "partners": _set_partners(slots) if request.method == "GET" else [],
+            "form_token": token,
+            "problems": problems,
+            "alternatives": alternatives,
+        },
+        status=200 if not problems else 409,
+    )
+
+
+@role_required(HEALTH_CENTRE)
+@require_POST
+def desk_find(request):
+    """Find bookings by number, or by フリガナ + date of birth. POST: keeps them out of URLs."""
+    form = FindBookingForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "staff/desk/search.html",
+            {"form": SlotSearchForm(), "slots": None, "find_form": form},
+            status=400,
+        )
+    data = form.cleaned_data
+    if data["number"]:
+        found = Reservation.objects.filter(number=data["number"])
+        by = "number"
+    else:
+        key = person_key(data["furigana"], data["birth_date"])
+        found = Reservation.objects.filter(items__person_key=key).distinct()
+        by = "furigana_and_birth_date"
+    reservations = list(found.order_by("status", "-created_at")[:MAX_RESULTS])
+    audit.record(
+        action="reservations.reservation.searched",
+        actor=request.user,
+        request=request,
+        details={"via": "phone_desk", "by": by, "results": len(reservations)},
+    )
+    if len(reservations) == 1:
+        return redirect("staff:desk_reservation", pk=reservations[0].pk)
+    return render(
+        request,
+        "staff/desk/find_results.html",
+        {"reservations": reservations, "find_form": form},
+        status=200 if reservations else 404,
+    )
+
+
+def _reservation(pk) -> Reservation:
+    return get_object_or_404(Reservation.objects.select_related("citizen", "booked_by"), pk=pk)
+
+
+def _items(reservation):
+    return list(
+        reservation.items.select_related("slot__venue", "screening_type").order_by(
+            "slot__starts_at"
+        )
+    )
+
+
+@role_required(HEALTH_CENTRE)
+@require_http_methods(["GET"])
+def desk_reservation(request, pk):
+    """One booking with the caller's details: opening it is audited."""
+    reservation = _reservation(pk)
+    audit.record(
+        action="citizens.citizen.viewed",
+        actor=request.user,
+        request=request,
+        target=reservation.citizen,
+        details={"via": "phone_desk", "reservation_id": reservation.pk},
+    )
+    return render(
+        request,
+        "staff/desk/reservation.html",
+        {"reservation": reservation, "citizen": reservation.citizen, "items": _items(reservation)},
+    )
+
+
+@role_required(HEALTH_CENTRE)
+@require_http_methods(["GET", "POST"])
+def desk_cancel(request, pk):
+    reservation = _reservation(pk)
+    if request.method == "POST":
+        try:
+            services.reservation_cancel(
+                reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
+            )
+        except services.NotCancellable:
+            messages.error(
+                request, _("This booking is already cancelled or its screening has taken place.")
+            )
+            return redirect("staff:desk_reservation", pk=reservation.pk)
+        audit.record(
+            action="reservations.reservation.cancelled",
+            actor=request.user,
+            request=request,
+            target=reservation,
+            details={
+                "via": "phone_desk",
+                "slot_ids": sorted(i.slot_id for i in reservation.items.all()),
+            },
+        )
+        messages.success(request, _("The booking has been cancelled."))
+        return redirect("staff:desk_reservation", pk=reservation.pk)
+    if not reservation.is_live:
+        raise Http404
+    return render(
+        request,
+        "staff/desk/cancel.html",
+        {"reservation": reservation, "items": _items(reservation)},
+    )
+
+
+@role_required(HEALTH_CENTRE)
+@require_http_methods(["GET", "POST"])
+def desk_move(request, pk):
+    """Move a booking to other times of the same screenings (one day, one venue)."""
+    reservation = _reservation(pk)
+    if not reservation.is_live:
+        raise Http404
+    items = _items(reservation)
+    search = MoveSearchForm(request.GET or None)
+    date = venue = None
+    if search.is_bound and search.is_valid():
+        date, venue = search.cleaned_data["date"], search.cleaned_data["venue"]
+    problems, alternatives = [], []
+
+    if request.method == "POST":
+        chosen = []
+        for item in items:
+            value = request.POST.get(f"slot_{item.screening_type_id}", "")
+            if not value.isdigit():
+                problems = [_("Choose a new time for every screening in the booking.")]
+                break
+            chosen.append(value)
+        new_slots = _slots_from(chosen) if not problems else None
+        if not problems and new_slots is None:
+            return _bad_request(request)
+        if new_slots is not None:
+            old_ids = sorted(i.slot_id for i in items)
+            try:
+                services.reservation_move(
+                    reservation=reservation, new_slots=new_slots, user=request.user
+                )
+            except services.NotEligible as refusal:
+                problems = [reason.message for reason in refusal.reasons]
+            except services.SlotFull as full:
+                problems = [_("That time has just been filled.")]
+                alternatives = full.alternatives
+            except services.InvalidSelection:
+                problems = [_("Choose one new time per screening, all on one day at one venue.")]
+            except services.AlreadyBooked:
+                problems = [_("This person already has a booking for this screening this year.")]
+            except services.NotCancellable:
+                problems = [
+                    _("This booking is already cancelled or its screening has taken place.")
+                ]
+            else:
+                audit.record(
+                    action="reservations.reservation.moved",
+                    actor=request.user,
+                    request=request,
+                    target=reservation,
+                    details={
+                        "from_slot_ids": old_ids,
+                        "to_slot_ids": sorted(s.pk for s in new_slots),
+                    },
+                )
+                messages.success(request, _("The booking has been moved."))
+                return redirect("staff:desk_reservation", pk=reservation.pk)
+
+    choices = [
+        (
+            item,
+            list(
+                _bookable(
+                    Slot.objects.bookable().filter(screening_type_id=item.screening_type_id),
+                    date=date,
+                    venue=venue,
+                ).exclude(pk=item.slot_id)[:MAX_RESULTS]
+            ),
+        )
+        for item in items
+    ]
+    return render(
+        request,
+        "staff/desk/move.html",
+        {
+            "reservation": reservation,
+            "choices": choices,
+            "search": search,
+            "problems": problems,
+            "alternatives": alternatives,
+            "action": reverse("staff:desk_move", args=[reservation.pk]),
+        },
+        status=409 if problems else 200,
+    )

@@ -1,0 +1,50 @@
+"""The admin site: Django admin, but only for a session verified with a second factor.
+
+Signing in and out happens on the staff pages (/staff/login/), where the second factor,
+the lockout and the audit trail live; the admin's own login page sends people there.
+"""
+
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_otp.admin import OTPAdminSite
+
+from staff import roles
+
+
+class StaffAdminSite(OTPAdminSite):
+    site_header = _("kenshin administration")
+    site_title = _("kenshin administration")
+    index_title = _("Screening calendar and reservations")
+    site_url = "/staff/"
+
+    def __init__(self, name="admin"):
+        # OTPAdminSite defaults to "otpadmin"; the URL namespace stays "admin".
+        super().__init__(name)
+
+    def has_permission(self, request):
+        """Active staff, second factor verified in this session, and a staff role.
+
+        Superusers need the second factor too; a staff member in no group sees nothing.
+        """
+        user = request.user
+        return (
+            super().has_permission(request)  # is_active, is_staff, is_verified()
+            and (user.is_superuser or roles.ADMINISTRATOR in roles.user_roles(user))
+        )
+
+    def login(self, request, extra_context=None):
+        """No password form here: /staff/login/ is the one way in (second factor, lockout)."""
+        next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
+        if not next_url.startswith("/admin/"):
+            next_url = reverse("admin:index", current_app=self.name)
+        if request.user.is_authenticated and request.user.is_verified():
+            return redirect(next_url if self.has_permission(request) else reverse("staff:home"))
+        return redirect_to_login(next_url, reverse("staff:login"))
+
+    def logout(self, request, extra_context=None):
+        from staff.views import logout_view
+
+        return logout_view(request)

@@ -1,0 +1,66 @@
+"""Template helpers for staff pages: the navigation that matches the signed-in person's roles."""
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from staff import roles
+
+register = template.Library()
+
+
+def staff_links(user) -> list[dict]:
+    """The staff areas `user` may open, in the order of the navigation bar."""
+    if not (user.is_authenticated and user.is_verified()):
+        return []
+    held = roles.user_roles(user)
+    admin = roles.ADMINISTRATOR in held or (user.is_superuser and user.is_staff)
+    links = []
+    if roles.HEALTH_CENTRE in held:
+        links.append({"key": "desk", "url": reverse("staff:home"), "label": _("Phone desk")})
+        links.append({"key": "exports", "url": "/staff/exports/", "label": _("Export batches")})
+    if admin:
+        links.append({"key": "audit", "url": "/staff/audit/", "label": _("Audit trail")})
+        links.append({"key": "admin", "url": reverse("admin:index"), "label": _("Administration")})
+    if held or user.is_superuser:
+        links.append(
+            {
+                "key": "backup_codes",
+                "url": reverse("staff:backup_codes"),
+                "label": _("Backup codes"),
+            }
+        )
+    return links
+
+
+@register.inclusion_tag("staff/_nav.html", takes_context=True)
+def staff_nav(context, current=""):
+    """{% staff_nav "desk" %}: who is signed in, their areas, and the logout button."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    signed_in = bool(user is not None and user.is_authenticated)
+    return {
+        "user": user,
+        "signed_in": signed_in,
+        "verified": signed_in and user.is_verified(),
+        "links": staff_links(user) if signed_in else [],
+        "current": current,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.simple_tag
+def staff_help_contact():
+    """Whom locked-out or stuck staff should call (STAFF_HELP_CONTACT), or ""."""
+    from django.conf import settings
+
+    return settings.STAFF_HELP_CONTACT
+
+
+@register.filter
+def minutes(delta) -> int:
+    """A timedelta in whole minutes (rounded up), for "try again in N minutes"."""
+    try:
+        return max(1, -(-int(delta.total_seconds()) // 60))
+    except (AttributeError, TypeError):
+        return 0

@@ -1,0 +1,128 @@
+"""Staff accounts in the admin: resetting a lost phone, audited changes, no self-promotion."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audit.models import AuditEvent
+from staff.roles import ADMINISTRATOR, HEALTH_CENTRE
+from tests.helpers import login_staff, make_staff
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/auth/user/"
+
+
+def superuser_client(client):
+    root = make_staff("root", roles=[ADMINISTRATOR])
+    root.is_superuser = True
+    root.save()
+    return login_staff(client, root), root
+
+
+def test_administrator_resets_a_lost_phone_and_the_user_must_enrol_again(
+    client, admin_client_verified, health_centre_user
+):
+    StaticDevice.objects.create(user=health_centre_user, name="backup", confirmed=True)
+    response = admin_client_verified.post(
+        CHANGELIST, {"action": "reset_second_factor", "_selected_action": [health_centre_user.pk]}
+    )
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=health_centre_user).exists()
+    assert not StaticDevice.objects.filter(user=health_centre_user).exists()
+    event = AuditEvent.objects.get(action="staff.second_factor.reset")
+    assert event.target_id == str(health_centre_user.pk)
+    assert event.details == {"devices_removed": 2}
+
+    # Their next login leads to enrolment, not to the pages.
+    from django.test import Client
+
+    other = Client()
+    other.post(
+        "/staff/login/", {"username": "hoken", "password": "correct horse battery staple 42"}
+    )
+    response = other.get("/staff/")
+    assert response.status_code == 302
+    assert other.get(response["Location"], follow=True).request["PATH_INFO"] == "/staff/enrol/"
+
+
+def test_a_reset_ends_the_verified_state_of_open_sessions(client, admin_client_verified):
+    from django.test import Client
+
+    victim = make_staff("victim", roles=[HEALTH_CENTRE])
+    theirs = login_staff(Client(), victim)
+    assert theirs.get("/staff/").status_code == 200
+    admin_client_verified.post(
+        CHANGELIST, {"action": "reset_second_factor", "_selected_action": [victim.pk]}
+    )
+    assert theirs.get("/staff/").status_code == 302
+
+
+def test_health_centre_staff_cannot_reset_anyones_phone(desk, administrator_user):
+    response = desk.post(
+        CHANGELIST, {"action": "reset_second_factor", "_selected_action": [administrator_user.pk]}
+    )
+    assert response.status_code == 403
+    assert TOTPDevice.objects.filter(user=administrator_user).exists()
+
+
+def test_nobody_resets_their_own_phone(admin_client_verified, administrator_user):
+    admin_client_verified.post(
+        CHANGELIST, {"action": "reset_second_factor", "_selected_action": [administrator_user.pk]}
+    )
+    assert TOTPDevice.objects.filter(user=administrator_user).exists()
+
+
+def test_administrator_cannot_edit_accounts_or_promote_anyone(
+    admin_client_verified, administrator_user
+):
+    url = f"{CHANGELIST}{administrator_user.pk}/change/"
+    response = admin_client_verified.post(
+        url, {"username": "kanri", "is_active": "on", "is_staff": "on", "is_superuser": "on"}
+    )
+    assert response.status_code == 403
+    administrator_user.refresh_from_db()
+    assert not administrator_user.is_superuser
+
+
+def test_group_and_permission_changes_are_audited(client, health_centre_user):
+    client, root = superuser_client(client)
+    url = f"{CHANGELIST}{health_centre_user.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    admin_group = Group.objects.get(name=ADMINISTRATOR)
+    data = {
+        "username": "hoken",
+        "is_active": "on",
+        "is_staff": "on",
+        "groups": [admin_group.pk, Group.objects.get(name=HEALTH_CENTRE).pk],
+        "user_permissions": [Permission.objects.get(codename="view_slot").pk],
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "09:00:00",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event = AuditEvent.objects.get(action="staff.user.changed")
+    assert event.actor_id == root.pk
+    assert event.details["group_ids_added"] == [admin_group.pk]
+    assert event.details["permissions_added"] == ["reservations.view_slot"]
+    assert "groups" in event.details["changed_fields"]
+
+    group_url = f"/admin/auth/group/{admin_group.pk}/change/"
+    keep = list(admin_group.permissions.values_list("pk", flat=True))
+    extra = Permission.objects.get(codename="delete_slot")
+    response = client.post(group_url, {"name": ADMINISTRATOR, "permissions": [*keep, extra.pk]})
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="staff.group.changed")
+    assert event.details["permissions_added"] == ["reservations.delete_slot"]
+
+
+def test_deleting_a_staff_user_is_audited(client, health_centre_user):
+    client, _root = superuser_client(client)
+    pk = health_centre_user.pk
+    client.post(f"{CHANGELIST}{pk}/delete/", {"post": "yes"})
+    assert not User.objects.filter(pk=pk).exists()
+    assert AuditEvent.objects.get(action="staff.user.deleted").target_id == str(pk)
