@@ -276,3 +276,21 @@ class JapaneseDateField(forms.Field):
             return self.to_python(data) != initial
         except ValidationError:
             return True
+
+
+def era_of(day: date) -> tuple[Era, int] | None:
+    """(era, year of the era) for a date from 大正 on; None before."""
+    for era in ERAS.values():
+        if era.contains(day):
+            return era, day.year - era.first_day.year + 1
+    return None
+
+
+def wareki_text(day: date) -> str:
+    """1970-05-01 → "昭和45年5月1日"; the first year of an era is 元年."""
+    found = era_of(day)
+    if found is None:
+        return f"{day.year}年{day.month}月{day.day}日"
+    era, year = found
+    year_text = "元" if year == 1 else str(year)
+    return f"{era.name}{year_text}年{day.month}月{day.day}日"

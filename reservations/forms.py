@@ -34,6 +34,7 @@ from citizens.normalize import (
 )
 from reservations.models import RESERVATION_NUMBER_DIGITS
 from reservations.services import CitizenDetails, Reason
+from reservations.templatetags.resident import date_text, places_text, time_text, translated, yen
 
 # Column sizes of citizens.Citizen: checked after normalising, so that half-width kana
 # (two characters for ｶﾞ) are not refused for being "too long" before they are folded.
@@ -284,7 +285,12 @@ class CitizenDetailsForm(forms.Form):
         return cleaned
 
     def to_details(self) -> CitizenDetails:
-        """The normalised details, ready for services.reservation_create. Call after is_valid()."""
+        """The normalised details, ready for services.reservation_create.
+
+        Raises ValueError on a form that is not valid (callers check is_valid() first).
+        """
+        if not self.is_valid():
+            raise ValueError("to_details() needs a valid form")
         data = self.cleaned_data
         return CitizenDetails(
             name=data["name"],
@@ -331,11 +337,11 @@ def error_summary(form: forms.Form) -> list[tuple[str, str]]:
 
     GOV.UK's error summary: every message links to the box it is about. Date errors link
     to the box that is wrong (year, month or day); errors about the whole form link to the
-    form itself.
+    top of the form (templates put them in an element with id "form-errors").
     """
     entries = []
     for message in form.non_field_errors():
-        entries.append(("main-content", message))
+        entries.append(("form-errors", message))
     for name in form.fields:
         if name not in form.errors:
             continue
@@ -353,7 +359,7 @@ def error_summary(form: forms.Form) -> list[tuple[str, str]]:
     return entries
 
 
-# --- Look-up -----------------------------------------------------------------------------------
+# --- Look-up ------------------------------------------------------------------------------
 
 
 def normalise_reservation_number(value: str) -> str:
@@ -393,7 +399,7 @@ class LookupForm(forms.Form):
         return number
 
 
-# --- Availability filter -------------------------------------------------------------------------
+# --- Availability filter ------------------------------------------------------------------
 
 
 class AvailabilityFilterForm(forms.Form):
@@ -410,7 +416,7 @@ class AvailabilityFilterForm(forms.Form):
         self.fields["month"].error_messages["invalid_choice"] = _("Choose a month from the list.")
 
 
-# --- Signed state between the steps of booking ----------------------------------------------------
+# --- Signed state between the steps of booking --------------------------------------------
 
 BOOKING_SALT = "reservations.booking.state"
 MANAGE_SALT = "reservations.manage"
@@ -474,29 +480,151 @@ class BookingState:
         return values
 
 
-def sign_manage_token(reservation_id: int) -> str:
-    """Proof that whoever holds it gave the right number and date of birth (POST bodies only)."""
-    return signing.dumps({"r": reservation_id}, salt=MANAGE_SALT)
+def sign_manage_token(number: str) -> str:
+    """Proof that whoever holds it gave the right number and date of birth (POST bodies only).
+
+    It carries the reservation number, which its holder already knows, rather than the
+    database id, which would tell how many bookings there are.
+    """
+    return signing.dumps({"n": number}, salt=MANAGE_SALT)
 
 
-def read_manage_token(value: str) -> int:
-    """The reservation id, or signing.BadSignature when forged or older than STATE_MAX_AGE."""
+def read_manage_token(value: str) -> str:
+    """The reservation number, or signing.BadSignature when forged or older than STATE_MAX_AGE."""
+    return _read_token(value, MANAGE_SALT, "n")
+
+
+def sign_done_token(form_token: str) -> str:
+    """The address of the "booking complete" page: the booking's own random form token,
+    signed. Nothing in it can be counted or guessed."""
+    return signing.dumps({"t": form_token}, salt=DONE_SALT)
+
+
+def read_done_token(value: str) -> str:
+    return _read_token(value, DONE_SALT, "t")
+
+
+def _read_token(value: str, salt: str, key: str) -> str:
     if not value or len(value) > 500:
         raise signing.BadSignature("missing")
-    data = signing.loads(value, salt=MANAGE_SALT, max_age=STATE_MAX_AGE)
-    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
+    data = signing.loads(value, salt=salt, max_age=STATE_MAX_AGE)
+    if not isinstance(data, dict) or not isinstance(data.get(key), str) or not data[key]:
         raise signing.BadSignature("malformed")
-    return data["r"]
+    return data[key]
 
 
-def sign_done_token(reservation_id: int) -> str:
-    return signing.dumps({"r": reservation_id}, salt=DONE_SALT)
+# --- Choosing times (セット検診, moving a booking) ------------------------------------------
 
 
-def read_done_token(value: str) -> int:
-    if not value or len(value) > 500:
-        raise signing.BadSignature("missing")
-    data = signing.loads(value, salt=DONE_SALT, max_age=STATE_MAX_AGE)
-    if not isinstance(data, dict) or not isinstance(data.get("r"), int):
-        raise signing.BadSignature("malformed")
-    return data["r"]
+def slot_choice_label(slot) -> str:
+    return f"{time_text(slot.starts_at)} ({places_text(slot.remaining)})"
+
+
+class ExtrasForm(forms.Form):
+    """One radio group per other screening free on the same day and venue: "do not add" or
+    one of its times."""
+
+    def __init__(self, data=None, *, candidates, initial_ids=()):
+        super().__init__(data)
+        self.slots = {}
+        initial_ids = {int(i) for i in initial_ids}
+        for screening, slots in candidates.items():
+            name = f"extra_{screening.pk}"
+            self.slots.update({s.pk: s for s in slots})
+            self.fields[name] = forms.ChoiceField(
+                label=_("%(screening)s (%(fee)s)")
+                % {"screening": translated(screening, "name"), "fee": yen(screening.fee)},
+                required=False,
+                choices=[
+                    ("", _("Do not add")),
+                    *[(str(s.pk), slot_choice_label(s)) for s in slots],
+                ],
+                widget=forms.RadioSelect,
+                error_messages={
+                    "invalid_choice": _(
+                        "That time is no longer free. Choose another time or do not add it."
+                    )
+                },
+            )
+            chosen = [s.pk for s in slots if s.pk in initial_ids]
+            self.initial[name] = str(chosen[0]) if chosen else ""
+
+    def chosen_slots(self):
+        return [
+            self.slots[int(value)]
+            for value in self.cleaned_data.values()
+            if value not in ("", None)
+        ]
+
+
+class MoveDayForm(forms.Form):
+    """The day and venue to move to (queries.MoveOption.key)."""
+
+    choice = forms.ChoiceField(
+        label=_("New date and venue"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose a day and venue from the list."),
+            "invalid_choice": _("Choose a day and venue from the list."),
+        },
+    )
+
+    def __init__(self, data=None, *, options):
+        super().__init__(data)
+        self.options = {o.key: o for o in options}
+        self.fields["choice"].choices = [
+            (o.key, f"{date_text(o.day)} {translated(o.venue, 'name')}") for o in options
+        ]
+
+    def chosen_option(self):
+        return self.options[self.cleaned_data["choice"]]
+
+
+class MoveTimesForm(forms.Form):
+    """The time of each screening on the chosen day (the booking's own time may be kept)."""
+
+    def __init__(self, data=None, *, option, current):
+        super().__init__(data)
+        self.slots = {}
+        self.current = set(current)
+        for type_id, slots in option.choices.items():
+            name = f"slot_{type_id}"
+            self.slots.update({s.pk: s for s in slots})
+            choices = []
+            for s in slots:
+                if s.pk in self.current:
+                    label = _("%(time)s (your current time)") % {"time": time_text(s.starts_at)}
+                else:
+                    label = slot_choice_label(s)
+                choices.append((str(s.pk), label))
+            self.fields[name] = forms.ChoiceField(
+                label=translated(slots[0].screening_type, "name"),
+                choices=choices,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": _("Choose a time."),
+                    "invalid_choice": _("That time is no longer free. Choose another time."),
+                },
+            )
+            held = [s for s in slots if s.pk in self.current]
+            self.initial[name] = str((held or slots)[0].pk)
+        # Pre-select a change: keep the times already held, except where that would
+        # change nothing at all.
+        if {int(v) for v in self.initial.values()} <= self.current:
+            for type_id, slots in option.choices.items():
+                free = [s for s in slots if s.pk not in self.current]
+                if free:
+                    self.initial[f"slot_{type_id}"] = str(free[0].pk)
+                    break
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and {int(v) for v in cleaned.values()} <= self.current:
+            raise ValidationError(
+                _("These are the times you already have. Choose a different time."),
+                code="unchanged",
+            )
+        return cleaned
+
+    def chosen_slots(self):
+        return [self.slots[int(value)] for value in self.cleaned_data.values()]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("book/done/<str:token>/", views.book_done, name="book_done"),
     # Look-up with reservation number + date of birth, then cancel or move.
     path("lookup/", views.lookup, name="lookup"),
+    path("lookup/booking/", views.manage, name="manage"),
     path("lookup/cancel/", views.cancel, name="cancel"),
     path("lookup/move/", views.move, name="move"),
     path("lookup/move/times/", views.move_times, name="move_times"),

@@ -1,0 +1,305 @@
+"""The read side of the resident's journey: what is offered and where places are free.
+
+The top and availability pages are the opening-day flood, so what they show is built from
+plain values cached for settings.PUBLIC_CACHE_SECONDS in the shared cache (Redis in
+production): however many requests arrive, each process asks the database at most once
+per key and period. A second of staleness is harmless; the booking itself re-checks every
+place with a conditional UPDATE.
+
+The pages behind a form (add a screening on the same day, move a booking) read the
+database directly, because there a stale answer would cost the resident a step.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Case, F, IntegerField, Max, Min, Q, Sum, When
+from django.utils import timezone
+
+from reservations import services
+from reservations.models import Reservation, ScreeningType, Slot, Venue, fiscal_year_of
+
+# A slot with this many places or fewer left is shown as △ ("few left").
+FEW_LEFT = 3
+
+
+def place_mark(remaining: int) -> str:
+    """○ / △ / × — always shown together with the number, never colour alone."""
+    if remaining <= 0:
+        return "full"
+    if remaining <= FEW_LEFT:
+        return "few"
+    return "free"
+
+
+def _cached(key: str, build):
+    """`build()` cached for PUBLIC_CACHE_SECONDS (not at all when that is 0)."""
+    seconds = settings.PUBLIC_CACHE_SECONDS
+    if seconds <= 0:
+        return build()
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, seconds)
+    return value
+
+
+# --- Top page -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScreeningSummary:
+    screening: ScreeningType
+    state: str  # "open", "full", "not_open", "closed"
+    free_places: int
+    next_opens_at: datetime | None
+    closes_at: datetime | None
+
+
+def screening_summaries(now: datetime | None = None) -> list[ScreeningSummary]:
+    """Every offered screening with where its booking stands right now."""
+    return _cached("resident:summaries", lambda: _build_summaries(now or timezone.now()))
+
+
+def _build_summaries(now: datetime) -> list[ScreeningSummary]:
+    window_open = Q(opens_at__lte=now, closes_at__gt=now)
+    rows = (
+        Slot.objects.filter(starts_at__gt=now, screening_type__is_active=True)
+        .values("screening_type_id")
+        .annotate(
+            free=Sum(
+                Case(When(window_open, then=F("capacity") - F("booked")), default=0),
+                output_field=IntegerField(),
+            ),
+            open_slots=Sum(Case(When(window_open, then=1), default=0), output_field=IntegerField()),
+            next_opens=Min(Case(When(opens_at__gt=now, then=F("opens_at")))),
+            last_closes=Max(Case(When(window_open, then=F("closes_at")))),
+        )
+    )
+    by_type = {row["screening_type_id"]: row for row in rows}
+    summaries = []
+    for screening in ScreeningType.objects.filter(is_active=True):
+        row = by_type.get(screening.pk)
+        if row is None:
+            state, free, next_opens, closes = "closed", 0, None, None
+        else:
+            free = row["free"] or 0
+            next_opens, closes = row["next_opens"], row["last_closes"]
+            if free > 0:
+                state = "open"
+            elif next_opens is not None:
+                state = "not_open"
+            elif row["open_slots"]:
+                state = "full"
+            else:
+                state = "closed"
+        summaries.append(ScreeningSummary(screening, state, free, next_opens, closes))
+    return summaries
+
+
+# --- Availability page --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotView:
+    """A slot as the availability page needs it: plain values, cheap to cache."""
+
+    id: int
+    venue_id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    booked: int
+    opens_at: datetime
+    closes_at: datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+    @property
+    def local_date(self) -> date:
+        return timezone.localtime(self.starts_at).date()
+
+    def state(self, now: datetime) -> str:
+        """ "open", "full", "not_open" or "closed" for this one slot."""
+        if now < self.opens_at:
+            return "not_open"
+        if now >= self.closes_at or now >= self.starts_at:
+            return "closed"
+        return "open" if self.remaining > 0 else "full"
+
+    @property
+    def mark(self) -> str:
+        return place_mark(self.remaining)
+
+
+def upcoming_slots(screening: ScreeningType, now: datetime | None = None) -> list[SlotView]:
+    """Every slot of `screening` that has not started yet, in time order (cached briefly)."""
+
+    def build():
+        moment = now or timezone.now()
+        return [
+            SlotView(**row)
+            for row in Slot.objects.filter(screening_type=screening, starts_at__gt=moment)
+            .order_by("starts_at", "venue_id")
+            .values(
+                "id",
+                "venue_id",
+                "starts_at",
+                "ends_at",
+                "capacity",
+                "booked",
+                "opens_at",
+                "closes_at",
+            )
+        ]
+
+    return _cached(f"resident:slots:{screening.pk}", build)
+
+
+def venues_by_id(ids) -> dict[int, Venue]:
+    ids = sorted(set(ids))
+    return _cached(
+        "resident:venues:" + ",".join(map(str, ids)),
+        lambda: {v.pk: v for v in Venue.objects.filter(pk__in=ids)},
+    )
+
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+@dataclass
+class AvailabilityDay:
+    day: date
+    cells: list[list[SlotView]]  # one list of slots per venue column
+
+
+def availability_grid(
+    slots: list[SlotView], venue_ids: list[int], *, venue: int | None, month: str | None
+) -> list[AvailabilityDay]:
+    """Rows of dates, one column per venue, each cell the slots of that day at that venue."""
+    columns = [venue] if venue else venue_ids
+    by_day: dict[date, dict[int, list[SlotView]]] = defaultdict(lambda: defaultdict(list))
+    for slot in slots:
+        if venue and slot.venue_id != venue:
+            continue
+        if month and month_key(slot.local_date) != month:
+            continue
+        by_day[slot.local_date][slot.venue_id].append(slot)
+    return [
+        AvailabilityDay(day, [by_day[day].get(v, []) for v in columns]) for day in sorted(by_day)
+    ]
+
+
+def default_month(slots: list[SlotView], now: datetime) -> str | None:
+    """The first month with a place to book, else the first month with any slot."""
+    for slot in slots:
+        if slot.state(now) == "open":
+            return month_key(slot.local_date)
+    return month_key(slots[0].local_date) if slots else None
+
+
+# --- Adding a screening on the same day (セット検診) -------------------------------------------
+
+
+def set_candidates(
+    primary: Slot, details: services.CitizenDetails, now: datetime | None = None
+) -> dict[ScreeningType, list[Slot]]:
+    """Other screenings with a free place on the same day at the same venue, that this
+    person may book, each with its bookable slots in time order."""
+    now = now or timezone.now()
+    slots = (
+        Slot.objects.bookable(now)
+        .filter(
+            venue_id=primary.venue_id,
+            starts_at__date=primary.local_date,
+            screening_type__is_active=True,
+        )
+        .exclude(screening_type_id=primary.screening_type_id)
+        .select_related("screening_type", "venue")
+        .order_by("screening_type__display_order", "starts_at")
+    )
+    grouped: dict[ScreeningType, list[Slot]] = {}
+    for slot in slots:
+        grouped.setdefault(slot.screening_type, []).append(slot)
+    eligible = {}
+    for screening, choices in grouped.items():
+        reasons = services.eligibility_reasons(
+            slot=choices[0],
+            birth_date=details.birth_date,
+            sex=details.sex,
+            person_key=details.person_key,
+            now=now,
+            check_places=False,
+        )
+        if not reasons:
+            eligible[screening] = choices
+    return eligible
+
+
+# --- Moving a booking ---------------------------------------------------------------------
+
+
+@dataclass
+class MoveOption:
+    """One day at one venue where every screening of the booking has a place."""
+
+    day: date
+    venue: Venue
+    choices: dict[int, list[Slot]]  # screening_type_id → slots to choose from
+
+    @property
+    def key(self) -> str:
+        return f"{self.day.isoformat()}_{self.venue.pk}"
+
+    @property
+    def month(self) -> str:
+        return month_key(self.day)
+
+
+def move_options(reservation: Reservation, now: datetime | None = None) -> list[MoveOption]:
+    """Days and venues a live booking can move to, each with the times per screening.
+
+    A screening's current slot counts as a choice on its own day (keeping it is allowed
+    when moving the other screening of a set); an option where nothing would change is left
+    out.
+    """
+    now = now or timezone.now()
+    items = list(reservation.items.filter(is_live=True).select_related("slot__venue"))
+    type_ids = {item.screening_type_id for item in items}
+    current = {item.slot_id for item in items}
+    if not type_ids:
+        return []
+    free = (
+        Slot.objects.bookable(now)
+        .filter(screening_type_id__in=type_ids, screening_type__is_active=True)
+        .exclude(pk__in=current)
+        .select_related("venue", "screening_type")
+        .order_by("starts_at")
+    )
+    grouped: dict[tuple[date, int], dict[int, list[Slot]]] = defaultdict(lambda: defaultdict(list))
+    venues: dict[int, Venue] = {}
+    for slot in [*free, *(item.slot for item in items)]:
+        grouped[(slot.local_date, slot.venue_id)][slot.screening_type_id].append(slot)
+        venues[slot.venue_id] = slot.venue
+    options = []
+    for (day, venue_id), choices in sorted(grouped.items()):
+        if set(choices) != type_ids:
+            continue
+        for slots in choices.values():
+            slots.sort(key=lambda s: s.starts_at)
+        if all({s.pk for s in slots} <= current for slots in choices.values()):
+            continue  # only the booking's own places: nothing to move to
+        options.append(MoveOption(day, venues[venue_id], dict(choices)))
+    return options
+
+
+def current_fiscal_year() -> int:
+    return fiscal_year_of(timezone.localdate())

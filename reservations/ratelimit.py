@@ -1,0 +1,88 @@
+"""Rate limits for the resident's look-up, kept in Django's cache.
+
+A reservation number has 10^12 values and must be paired with the date of birth, but an
+attacker who knows one number could still try birthdays. So wrong guesses are counted per
+client address and per reservation number, in the shared cache (Redis in production, so
+every app server counts together). Once either count reaches its limit, every look-up from
+that client or of that number is refused until the window has passed, even a correct one:
+otherwise the refusal itself would confirm a guess.
+
+Counts are fixed windows that start at the first failure; the keys hold a hash of the
+number, never the number itself, and no personal data at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def client_ip(request) -> str:
+    """The client's address: REMOTE_ADDR, or the address the trusted proxies saw.
+
+    With TRUSTED_PROXY_COUNT = n, the n-th address from the right of X-Forwarded-For is
+    the one our own outermost proxy received the request from; anything further left was
+    written by the client and cannot be trusted.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= count:
+            remote = forwarded[-count]
+    try:
+        return str(ipaddress.ip_address(remote))
+    except ValueError:
+        return "unknown"
+
+
+def _window_seconds() -> int:
+    return max(int(settings.LOOKUP_FAILURE_WINDOW.total_seconds()), 1)
+
+
+def _client_key(request) -> str:
+    return "lookup-fail:client:" + client_ip(request)
+
+
+def _number_key(number: str) -> str:
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{number}".encode()).hexdigest()[:32]
+    return "lookup-fail:number:" + digest
+
+
+def _count(key: str) -> int:
+    return int(cache.get(key) or 0)
+
+
+def _increment(key: str) -> None:
+    # add() starts the window only if no window is running; incr() is atomic in Redis
+    # and in the local-memory cache.
+    cache.add(key, 0, _window_seconds())
+    try:
+        cache.incr(key)
+    except ValueError:  # the window expired between add() and incr()
+        cache.set(key, 1, _window_seconds())
+
+
+def client_blocked(request) -> bool:
+    return _count(_client_key(request)) >= settings.LOOKUP_MAX_FAILURES_PER_CLIENT
+
+
+def number_blocked(number: str) -> bool:
+    return _count(_number_key(number)) >= settings.LOOKUP_MAX_FAILURES_PER_NUMBER
+
+
+def record_failure(request, number: str) -> None:
+    """One wrong guess: counts against the client and against the number."""
+    _increment(_client_key(request))
+    _increment(_number_key(number))
+
+
+def retry_after_seconds() -> int:
+    return _window_seconds()

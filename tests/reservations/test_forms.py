@@ -1,0 +1,248 @@
+"""The details form: normalises what residents type and explains every refusal."""
+
+import time
+from datetime import date
+
+import pytest
+from django.core import signing
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reservations.forms import (
+    BookingState,
+    CitizenDetailsForm,
+    LookupForm,
+    add_eligibility_errors,
+    error_summary,
+    new_form_token,
+    read_manage_token,
+    sign_manage_token,
+)
+from reservations.services import CitizenDetails, Reason
+
+VALID = {
+    "name": "山田　花子",
+    "furigana": "やまだ はなこ",
+    "birth_date_era": "S",
+    "birth_date_year": "４５",
+    "birth_date_month": "5",
+    "birth_date_day": "1",
+    "sex": "F",
+    "postal_code": "３５２－０００１",
+    "address": "新座市野火止1-2-3",
+    "phone": "０４８（４８１）２２１１",
+    "email": "ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ",
+    "email_confirm": "hanako@example.jp",
+}
+
+
+def form(**changes):
+    return CitizenDetailsForm({**VALID, **changes})
+
+
+def test_details_are_normalised_into_citizen_details():
+    f = form()
+    assert f.is_valid(), f.errors
+    assert f.to_details() == CitizenDetails(
+        name="山田 花子",
+        furigana="ヤマダ ハナコ",
+        birth_date=date(1970, 5, 1),
+        sex="F",
+        postal_code="3520001",
+        address="新座市野火止1-2-3",
+        phone="048-481-2211",
+        email="hanako@example.jp",
+    )
+
+
+def test_to_details_refuses_an_invalid_form():
+    with pytest.raises(ValueError):
+        form(name="").to_details()
+
+
+def test_half_width_kana_furigana_is_accepted():
+    f = form(furigana="ﾔﾏﾀﾞ ﾊﾅｺ")
+    assert f.is_valid(), f.errors
+    assert f.cleaned_data["furigana"] == "ヤマダ ハナコ"
+
+
+def test_furigana_in_kanji_or_latin_is_refused():
+    for value in ("山田 花子", "Yamada Hanako"):
+        f = form(furigana=value)
+        assert not f.is_valid()
+        assert "furigana" in f.errors
+
+
+@pytest.mark.parametrize("code", ["3520001", "352-0001", "〒352-0001", "352 0001"])
+def test_postal_code_with_or_without_hyphen(code):
+    f = form(postal_code=code)
+    assert f.is_valid(), f.errors
+    assert f.cleaned_data["postal_code"] == "3520001"
+
+
+def test_postal_code_outside_the_city_names_the_health_centre_phone(settings):
+    settings.HEALTH_CENTRE_PHONE = "048-000-1234"
+    f = form(postal_code="100-0001")
+    assert not f.is_valid()
+    message = f.errors["postal_code"][0]
+    assert "048-000-1234" in message
+    assert "100-0001" in message
+
+
+def test_empty_city_postal_code_list_accepts_any_code(settings):
+    settings.CITY_POSTAL_CODES = []
+    assert form(postal_code="100-0001").is_valid()
+
+
+@pytest.mark.parametrize("code", ["35200011", "abc", "352-00a1", "12-34567"])
+def test_malformed_postal_codes_are_refused(code):
+    assert "postal_code" in form(postal_code=code).errors
+
+
+def test_email_must_be_typed_the_same_twice():
+    f = form(email_confirm="hanako@example.com")
+    assert not f.is_valid()
+    assert "email_confirm" in f.errors
+
+
+def test_email_confirmation_ignores_case():
+    assert form(email="Hanako@Example.jp", email_confirm="hanako@example.jp").is_valid()
+
+
+def test_email_is_required_for_residents():
+    f = form(email="", email_confirm="")
+    assert not f.is_valid()
+    assert "email" in f.errors
+
+
+def test_phone_desk_may_book_without_email():
+    f = CitizenDetailsForm({**VALID, "email": "", "email_confirm": ""}, require_email=False)
+    assert f.is_valid(), f.errors
+    assert f.to_details().email == ""
+
+
+def test_phone_desk_email_given_once_must_be_confirmed():
+    f = CitizenDetailsForm({**VALID, "email_confirm": ""}, require_email=False)
+    assert not f.is_valid()
+    assert "email_confirm" in f.errors
+
+
+@pytest.mark.parametrize("phone", ["12345", "048-481-22111111", "abc", "148-481-2211"])
+def test_implausible_phone_numbers_are_refused(phone):
+    assert "phone" in form(phone=phone).errors
+
+
+def test_a_hundred_thousand_characters_get_a_message_not_a_crash():
+    huge = "あ" * 100_000
+    f = CitizenDetailsForm({key: huge for key in VALID})
+    assert not f.is_valid()
+    for name in ("name", "furigana", "postal_code", "address", "phone", "email"):
+        assert name in f.errors, name
+
+
+def test_control_characters_are_refused():
+    assert "name" in form(name="山田\x00花子").errors
+    assert "address" in form(address="新座市\x1b[31m").errors
+
+
+def test_error_summary_links_each_message_to_its_box():
+    f = form(name="", birth_date_day="31", birth_date_month="2", sex="")
+    assert not f.is_valid()
+    anchors = [anchor for anchor, _message in error_summary(f)]
+    assert anchors == ["id_name", "id_birth_date_3", "id_sex_0"]
+
+
+def test_eligibility_reasons_are_shown_next_to_the_field_they_concern():
+    f = form()
+    assert f.is_valid()
+    add_eligibility_errors(
+        f,
+        [
+            Reason("too_young", "On 31 March 2027 you will be 38."),
+            Reason("wrong_sex", "For women only."),
+            Reason("already_booked", "You already have a booking."),
+        ],
+    )
+    assert f.errors["birth_date"] == ["On 31 March 2027 you will be 38."]
+    assert f.errors["sex"] == ["For women only."]
+    assert f.non_field_errors() == ["You already have a booking."]
+
+
+def test_initial_from_details_shows_them_again():
+    details = form().to_details()
+    f = CitizenDetailsForm(initial=CitizenDetailsForm.initial_from(details))
+    html = f.as_div()
+    assert "352-0001" in html and "ヤマダ ハナコ" in html and 'value="1970"' in html
+
+
+@pytest.mark.parametrize(
+    "number", ["1234-5678-9012", "123456789012", "１２３４－５６７８－９０１２", " 1234 5678 9012 "]
+)
+def test_lookup_accepts_numbers_with_hyphens_spaces_and_full_width(number):
+    f = LookupForm(
+        {
+            "number": number,
+            "birth_date_era": "AD",
+            "birth_date_year": "1970",
+            "birth_date_month": "5",
+            "birth_date_day": "1",
+        }
+    )
+    assert f.is_valid(), f.errors
+    assert f.cleaned_data["number"] == "123456789012"
+
+
+@pytest.mark.parametrize("number", ["12345678901", "1234567890123", "abcd-efgh-ijkl", ""])
+def test_lookup_refuses_numbers_that_are_not_twelve_digits(number):
+    f = LookupForm({"number": number, "birth_date_year": "1970"})
+    assert not f.is_valid()
+    assert "number" in f.errors
+
+
+def test_booking_state_survives_the_round_trip_and_refuses_tampering():
+    details = form().to_details()
+    state = BookingState(new_form_token(), [3, 7], BookingState.pack_details(details))
+    packed = state.dumps()
+    again = BookingState.loads(packed)
+    assert again.slot_ids == [3, 7]
+    assert again.citizen_details() == details
+    with pytest.raises(signing.BadSignature):
+        BookingState.loads(packed[:-2] + ("A" if packed[-1] != "A" else "B") + packed[-1])
+    with pytest.raises(signing.BadSignature):
+        BookingState.loads("")
+
+
+def test_booking_state_expires_after_a_day(monkeypatch):
+    state = BookingState(new_form_token(), [1], {"name": "x"}).dumps()
+    later = time.time() + 25 * 60 * 60
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    with pytest.raises(signing.SignatureExpired):
+        BookingState.loads(state)
+
+
+def test_manage_token_is_bound_to_its_salt():
+    token = sign_manage_token("123456789012")
+    assert read_manage_token(token) == "123456789012"
+    other = signing.dumps({"n": "123456789012"}, salt="something-else")
+    with pytest.raises(signing.BadSignature):
+        read_manage_token(other)
+
+
+field_names = [*VALID, "birth_date_era"]
+
+
+@given(st.dictionaries(st.sampled_from(field_names), st.text(max_size=400)))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_any_input_gives_errors_not_exceptions(data):
+    f = CitizenDetailsForm(data)
+    if f.is_valid():
+        details = f.to_details()
+        assert len(details.name) <= 60 and len(details.furigana) <= 60
+        assert len(details.postal_code) == 7
+    else:
+        assert error_summary(f)
+
+
+@given(st.dictionaries(st.sampled_from(["number", *field_names]), st.text(max_size=60)))
+def test_lookup_form_never_raises(data):
+    LookupForm(data).is_valid()
