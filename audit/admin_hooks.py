@@ -50,7 +50,7 @@ class AuditedChangesMixin:
             action=f"{self.audit_action_prefix}.created",
             request=request,
             target=obj,
-            details={"after": _values(type(obj), obj.pk, self.audit_tracked_fields)},
+            details=self._tracked("after", obj),
         )
         return entry
 
@@ -59,11 +59,10 @@ class AuditedChangesMixin:
         after = _values(type(obj), obj.pk, self.audit_tracked_fields)
         requested = getattr(obj, "_audit_requested", {})
         refused = sorted(name for name, value in requested.items() if after.get(name) != value)
-        details = {
-            "changed": getattr(obj, "_audit_changed", []),
-            "before": getattr(obj, "_audit_before", {}),
-            "after": after,
-        }
+        details = {"changed": getattr(obj, "_audit_changed", [])}
+        if self.audit_tracked_fields:
+            details["before"] = getattr(obj, "_audit_before", {})
+            details["after"] = after
         if refused:
             details["refused"] = refused
         audit.record(
@@ -92,8 +91,13 @@ class AuditedChangesMixin:
             action=f"{self.audit_action_prefix}.deleted",
             request=request,
             target=obj,
-            details={"before": _values(type(obj), obj.pk, self.audit_tracked_fields)},
+            details=self._tracked("before", obj),
         )
+
+    def _tracked(self, label, obj) -> dict:
+        if not self.audit_tracked_fields:
+            return {}
+        return {label: _values(type(obj), obj.pk, self.audit_tracked_fields)}
 
 
 class AuditedViewMixin:

@@ -44,6 +44,7 @@ def event_list(request):
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     for event in page.object_list:
         event.label = action_label(event.action)
+        event.details_text = json.dumps(event.details, sort_keys=True, ensure_ascii=False)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -62,6 +62,7 @@ def test_administrator_sees_records_newest_first_in_japanese(admin_client):
     page = response.content.decode()
     assert page.index("exports.batch.downloaded") < page.index("exports.batch.created")
     assert "監査記録" in page  # Japanese UI
+    assert "{&quot;rows&quot;: 3}" in page  # details as JSON
     assert "no-store" in response["Cache-Control"]
 
 
