@@ -128,7 +128,7 @@ def record(
         event.prev_mac = (
             AuditEvent.objects.order_by("-id").values_list("mac", flat=True).first() or ""
         )
-        # The time is taken under the lock, so it never runs backwards along the chain.
+        # Taken under the lock, so on one clock time never runs backwards along the chain.
         event.at = timezone.now()
         event.mac = chain.compute_mac(event, key)
         event.save(force_insert=True)

@@ -147,3 +147,9 @@ def test_key_rotation_keeps_old_records_verifiable_with_the_old_key(tmp_path):
 def test_unreadable_old_keys_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         _verify("--old-keys-file", str(tmp_path / "missing"))
+
+
+@override_settings(AUDIT_HMAC_KEY="")
+def test_missing_key_is_a_clear_error():
+    with pytest.raises(CommandError, match="AUDIT_HMAC_KEY is not set"):
+        _verify()

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import verify_audit_chain
@@ -32,7 +33,10 @@ class Command(BaseCommand):
                 old_keys = [line.strip() for line in old_keys_file.read_text().splitlines()]
             except OSError as exc:
                 raise CommandError(f"Cannot read {old_keys_file}: {exc.strerror}") from exc
-        report = verify_audit_chain(old_keys=old_keys, expect_mac=expect_mac)
+        try:
+            report = verify_audit_chain(old_keys=old_keys, expect_mac=expect_mac)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
         if report.broken_id is not None:
             raise CommandError(
                 f"BROKEN at audit record id={report.broken_id} ({report.broken_action}), "
