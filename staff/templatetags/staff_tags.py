@@ -64,3 +64,11 @@ def minutes(delta) -> int:
         return max(1, -(-int(delta.total_seconds()) // 60))
     except (AttributeError, TypeError):
         return 0
+
+
+@register.filter
+def postal_code(value: str) -> str:
+    """ "3520001" → "352-0001"."""
+    from citizens.normalize import format_postal_code
+
+    return format_postal_code(value or "")
