@@ -565,7 +565,9 @@ class MoveDayForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={
             "required": _("Choose a day and venue from the list."),
-            "invalid_choice": _("Choose a day and venue from the list."),
+            "invalid_choice": _(
+                "That day and venue has no free place any more. Choose another from the list."
+            ),
         },
     )
 

@@ -555,7 +555,7 @@ def _already_booked(request, already: services.AlreadyBooked):
             _("To change its date, look it up with your reservation number."),
         ],
         status=409,
-        links=[(reverse("reservations:lookup"), _("Look up, change or cancel a booking"))],
+        links=[(reverse("reservations:lookup"), _("Check, change or cancel a booking"))],
     )
 
 
@@ -773,8 +773,7 @@ def _move_page(request, reservation, *, month="", error="", status=200):
     if month not in months:
         month = months[0] if months else ""
     form = MoveDayForm(options=[o for o in options if o.month == month])
-    if error:
-        form.add_error(None, error)
+    errors = [("form-errors", error)] if error else []
     return _page(
         request,
         "reservations/move.html",
@@ -785,6 +784,8 @@ def _move_page(request, reservation, *, month="", error="", status=200):
             "months": months,
             "month": month,
             "has_options": bool(options),
+            "errors": errors,
+            "extra_errors": [error] if error else [],
             **_booking_context(reservation),
         },
         status=status,
@@ -807,7 +808,7 @@ def move_times(request):
             request,
             reservation,
             month=request.POST.get("month", ""),
-            error=_("Choose a day and venue from the list."),
+            error=day_form.errors["choice"][0],
             status=400,
         )
     option = day_form.chosen_option()

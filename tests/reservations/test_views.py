@@ -1,0 +1,612 @@
+"""The resident's journey through the views: top, availability, booking.
+
+Every page is tested for its refusals (404, 405, 400, forged state) as well as its happy
+path. Look-up, move and cancel are in test_views_lookup.py; headers in
+test_views_headers.py; property-based tests in test_views_properties.py.
+"""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from reservations.models import Reservation, ScreeningType, Slot
+from tests.factories import SlotFactory, VenueFactory, local_dt
+
+pytestmark = pytest.mark.django_db
+
+# Born 1 May 1960: 66 on 31 March 2027, so lung (40+) and stomach (50+) are open to her.
+PERSON = {
+    "name": "山田 花子",
+    "furigana": "やまだ はなこ",
+    "birth_date_era": "S",
+    "birth_date_year": "35",
+    "birth_date_month": "5",
+    "birth_date_day": "1",
+    "sex": "F",
+    "postal_code": "352-0001",
+    "address": "新座市野火止1-2-3",
+    "phone": "048-481-0000",
+    "email": "hanako@example.jp",
+    "email_confirm": "hanako@example.jp",
+}
+BIRTH_DATE = date(1960, 5, 1)
+
+
+class Scene:
+    """Two venues; at the health centre, lung at 9:00 and stomach at 9:30 on one day, and
+    both again a week later; lung at the civic hall in between."""
+
+    def __init__(self):
+        self.lung = ScreeningType.objects.get(code="lung")
+        self.stomach = ScreeningType.objects.get(code="stomach")
+        self.breast = ScreeningType.objects.get(code="breast")
+        self.centre = VenueFactory(
+            name="新座市保健センター",
+            name_en="Niiza Health Centre",
+            access="志木駅からバス10分",
+            access_en="10 minutes by bus from Shiki Station",
+        )
+        self.hall = VenueFactory(name="新座市民会館", name_en="Niiza Civic Hall")
+        self.day = timezone.localdate() + timedelta(days=14)
+        self.lung_slot = self.slot(self.lung, self.centre, self.day, 9, 0)
+        self.stomach_slot = self.slot(self.stomach, self.centre, self.day, 9, 30)
+        self.lung_later = self.slot(self.lung, self.centre, self.day + timedelta(days=7), 9, 0)
+        self.stomach_later = self.slot(
+            self.stomach, self.centre, self.day + timedelta(days=7), 9, 30
+        )
+        self.lung_hall = self.slot(self.lung, self.hall, self.day + timedelta(days=3), 10, 0)
+
+    @staticmethod
+    def slot(screening, venue, day, hour, minute, **kwargs):
+        return SlotFactory(
+            screening_type=screening,
+            venue=venue,
+            starts_at=local_dt(day, hour, minute),
+            **kwargs,
+        )
+
+
+@pytest.fixture
+def scene():
+    return Scene()
+
+
+def hidden(response, name):
+    match = re.search(rf'name="{name}" value="([^"]*)"', response.content.decode())
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+def start(client, slot, prefix=""):
+    response = client.get(f"{prefix}/book/{slot.pk}/")
+    assert response.status_code == 200
+    return hidden(response, "form_token")
+
+
+def submit_details(client, slot, prefix="", **changes):
+    token = start(client, slot, prefix)
+    return client.post(f"{prefix}/book/{slot.pk}/", {**PERSON, **changes, "form_token": token})
+
+
+def book(client, slot, extras=(), prefix=""):
+    """Walk the whole booking; return the done page response (after the redirect)."""
+    response = submit_details(client, slot, prefix)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    state = hidden(response, "state")
+    if "book_extras" in [t.name.split("/")[-1].removesuffix(".html") for t in response.templates]:
+        data = {"state": state}
+        for extra in extras:
+            data[f"extra_{extra.screening_type_id}"] = str(extra.pk)
+        response = client.post(f"{prefix}/book/extras/", data)
+        assert response.status_code == 200
+        state = hidden(response, "state")
+    response = client.post(f"{prefix}/book/confirm/", {"state": state})
+    assert response.status_code == 303
+    return client.get(response["Location"])
+
+
+def template_names(response):
+    return [t.name for t in response.templates]
+
+
+# --- Top page -------------------------------------------------------------------------------
+
+
+def test_top_lists_screenings_with_who_fee_and_booking_state(client, scene):
+    response = client.get("/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "肺がん検診" in text and "胃がん検診" in text
+    assert "500" in text  # lung fee
+    assert f'href="/screenings/{scene.lung.code}/"' in text
+
+
+def test_top_says_when_booking_opens_before_it_opens(client, scene):
+    opens = timezone.now() + timedelta(days=3)
+    Slot.objects.filter(screening_type=scene.stomach).update(opens_at=opens)
+    response = client.get("/en/")
+    text = response.content.decode()
+    section = text[text.index("Stomach cancer screening") :]
+    assert "Opens on" in section.split("</section>")[0]
+
+
+def test_top_says_closed_when_nothing_is_left_this_year(client, scene):
+    Slot.objects.filter(screening_type=scene.stomach).delete()
+    text = client.get("/en/").content.decode()
+    section = text[text.index("Stomach cancer screening") :].split("</section>")[0]
+    assert "Closed for this fiscal year" in section
+
+
+def test_top_in_english_uses_english_names(client, scene):
+    text = client.get("/en/").content.decode()
+    assert "Lung cancer screening" in text
+    assert '<html lang="en">' in text
+    assert "肺がん検診" not in text
+
+
+def test_top_refuses_post_with_a_readable_405(client, scene):
+    response = client.post("/")
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]
+    assert "<h1>" in response.content.decode()
+
+
+# --- Availability -----------------------------------------------------------------------------
+
+
+def test_availability_shows_places_with_symbol_and_number(client, scene):
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=8)  # 2 of 10 left
+    Slot.objects.filter(pk=scene.lung_later.pk).update(booked=10)
+    cache.clear()
+    month = f"{scene.day.year}-{scene.day.month:02d}"
+    later = scene.day + timedelta(days=7)
+    response = client.get(f"/en/screenings/lung/?month={month}")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert f'href="/en/book/{scene.lung_slot.pk}/"' in text
+    assert "△" in text and "2 places left" in text
+    assert "○" in text and "10 places left" in text
+    if later.month == scene.day.month:
+        assert "×" in text
+        assert f"/book/{scene.lung_later.pk}/" not in text  # full: no link
+
+
+def test_availability_filters_by_venue(client, scene):
+    response = client.get(f"/en/screenings/lung/?venue={scene.hall.pk}&month=")
+    text = response.content.decode()
+    assert f"/book/{scene.lung_hall.pk}/" in text
+    assert f"/book/{scene.lung_slot.pk}/" not in text
+
+
+def test_availability_filters_by_month(client, scene):
+    other = Scene.slot(scene.lung, scene.hall, scene.day + timedelta(days=70), 9, 0)
+    month = f"{scene.day.year}-{scene.day.month:02d}"
+    text = client.get(f"/screenings/lung/?month={month}").content.decode()
+    assert f"/book/{scene.lung_slot.pk}/" in text
+    assert f"/book/{other.pk}/" not in text
+
+
+def test_availability_shows_venue_access_in_english(client, scene):
+    text = client.get("/en/screenings/lung/?month=").content.decode()
+    assert "10 minutes by bus from Shiki Station" in text
+    assert "Niiza Health Centre" in text
+
+
+def test_availability_explains_slots_not_yet_open(client, scene):
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(opens_at=timezone.now() + timedelta(days=2))
+    cache.clear()
+    text = client.get("/en/screenings/lung/?month=").content.decode()
+    assert "booking opens" in text
+    assert f"/book/{scene.lung_slot.pk}/" not in text
+
+
+@pytest.mark.parametrize("query", ["venue=abc", "venue=999999", "month=2026-13", "month=zzz"])
+def test_availability_refuses_bad_filters_with_400(client, scene, query):
+    response = client.get(f"/en/screenings/lung/?{query}")
+    assert response.status_code == 400
+    assert "There is a problem" in response.content.decode()
+
+
+def test_availability_of_unknown_screening_is_404(client, scene):
+    assert client.get("/screenings/nothing/").status_code == 404
+
+
+def test_availability_of_inactive_screening_is_404(client, scene):
+    ScreeningType.objects.filter(pk=scene.lung.pk).update(is_active=False)
+    assert client.get("/screenings/lung/").status_code == 404
+
+
+# --- Details ------------------------------------------------------------------------------------
+
+
+def test_details_form_for_unknown_slot_is_404(client, scene):
+    assert client.get("/book/999999/").status_code == 404
+    assert client.get("/book/99999999999999999999999/").status_code == 404
+
+
+def test_details_form_shows_the_chosen_time_and_a_form_token(client, scene):
+    response = client.get(f"/book/{scene.lung_slot.pk}/")
+    text = response.content.decode()
+    assert "肺がん検診" in text and "9:00" in text
+    assert re.search(r'name="form_token" value="[A-Za-z0-9_-]{20,}"', text)
+    assert 'name="csrfmiddlewaretoken"' in text
+
+
+def test_each_render_of_the_form_gets_a_new_token(client, scene):
+    assert start(client, scene.lung_slot) != start(client, scene.lung_slot)
+
+
+def test_details_errors_are_summarised_and_linked_to_fields(client, scene):
+    response = submit_details(
+        client,
+        scene.lung_slot,
+        prefix="/en",
+        name="",
+        birth_date_day="31",
+        birth_date_month="2",
+        birth_date_era="AD",
+        birth_date_year="1960",
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "There is a problem" in text
+    assert 'href="#id_name"' in text
+    assert 'href="#id_birth_date_3"' in text
+    assert 'id="id_name_error"' in text
+    assert "<title>Error:" in text
+    assert Reservation.objects.count() == 0
+
+
+def test_errors_are_in_japanese_on_japanese_pages(client, scene):
+    response = submit_details(client, scene.lung_slot, name="")
+    text = response.content.decode()
+    assert "There is a problem" not in text
+    assert "Enter your full name." not in text
+
+
+def test_too_young_is_explained_in_words_next_to_the_date_of_birth(client, scene):
+    fy_end_year = scene.day.year + (1 if scene.day.month >= 4 else 0)
+    born = fy_end_year - 38
+    response = submit_details(
+        client,
+        scene.lung_slot,
+        prefix="/en",
+        birth_date_era="AD",
+        birth_date_year=str(born),
+        birth_date_month="1",
+        birth_date_day="1",
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    message = re.search(r'id="id_birth_date_error">(.*?)</p>', text, re.S).group(1)
+    assert "38" in message and "40" in message
+
+
+def test_men_are_told_breast_screening_is_for_women(client, scene):
+    slot = Scene.slot(scene.breast, scene.centre, scene.day, 11, 0)
+    response = submit_details(client, slot, prefix="/en", sex="M")
+    assert response.status_code == 400
+    assert "women only" in re.search(
+        r'id="id_sex_error">(.*?)</p>', response.content.decode(), re.S
+    ).group(1)
+
+
+def test_residents_outside_the_city_are_told_whom_to_phone(client, scene, settings):
+    settings.HEALTH_CENTRE_PHONE = "048-999-0000"
+    response = submit_details(client, scene.lung_slot, postal_code="100-0001")
+    assert response.status_code == 400
+    assert "048-999-0000" in response.content.decode()
+
+
+def test_missing_or_forged_form_token_is_refused(client, scene):
+    for token in ("", "short", "x" * 100, "<script>"):
+        response = client.post(f"/book/{scene.lung_slot.pk}/", {**PERSON, "form_token": token})
+        assert response.status_code == 400
+
+
+def test_full_slot_offers_nearest_free_times(client, scene):
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=10)
+    response = client.get(f"/en/book/{scene.lung_slot.pk}/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "This time is full" in text
+    assert f"/en/book/{scene.lung_hall.pk}/" in text
+    assert f"/en/book/{scene.lung_later.pk}/" in text
+
+
+def test_slot_not_yet_open_says_when_it_opens(client, scene):
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(opens_at=timezone.now() + timedelta(days=2))
+    response = client.get(f"/en/book/{scene.lung_slot.pk}/")
+    assert "has not opened yet" in response.content.decode()
+    assert 'name="form_token"' not in response.content.decode()
+
+
+# --- Set booking, confirm, done ---------------------------------------------------------------
+
+
+def test_booking_offers_other_screenings_the_same_day_at_the_same_venue(client, scene):
+    response = submit_details(client, scene.lung_slot)
+    assert "reservations/book_extras.html" in template_names(response)
+    text = response.content.decode()
+    assert f'value="{scene.stomach_slot.pk}"' in text
+    assert f'value="{scene.stomach_later.pk}"' not in text  # another day
+    assert f'value="{scene.lung_hall.pk}"' not in text
+
+
+def test_no_extras_step_when_nothing_else_is_free_that_day(client, scene):
+    response = submit_details(client, scene.lung_hall)
+    assert "reservations/book_confirm.html" in template_names(response)
+
+
+def test_extras_step_leaves_out_screenings_the_person_may_not_take(client, scene):
+    slot = Scene.slot(scene.breast, scene.centre, scene.day, 11, 0)
+    response = submit_details(client, scene.lung_slot, sex="M")
+    assert f'value="{slot.pk}"' not in response.content.decode()
+
+
+def test_booking_a_set_of_two_screenings_makes_one_reservation(client, scene):
+    done = book(client, scene.lung_slot, extras=[scene.stomach_slot])
+    assert done.status_code == 200
+    reservation = Reservation.objects.get()
+    assert {i.slot_id for i in reservation.items.all()} == {
+        scene.lung_slot.pk,
+        scene.stomach_slot.pk,
+    }
+    text = done.content.decode()
+    assert reservation.display_number in text
+    assert "胃がん検診" in text and "肺がん検診" in text
+    assert "1,500" in text  # 500 + 1000
+    assert reservation.citizen.furigana == "ヤマダ ハナコ"
+    assert reservation.citizen.birth_date == BIRTH_DATE
+    assert reservation.language == "ja"
+
+
+def test_booking_in_english_records_the_language_and_shows_english(client, scene):
+    done = book(client, scene.lung_hall, prefix="/en")
+    assert Reservation.objects.get().language == "en"
+    text = done.content.decode()
+    assert "Your booking is complete" in text
+    assert "Lung cancer screening" in text
+    assert "Your screening form" in text or "What to bring" in text
+
+
+def test_confirm_page_shows_details_and_books_nothing_yet(client, scene):
+    response = submit_details(client, scene.lung_hall)
+    text = response.content.decode()
+    assert "ヤマダ ハナコ" in text and "352-0001" in text and "昭和35年5月1日" in text
+    assert Reservation.objects.count() == 0
+
+
+def test_double_submit_of_confirm_yields_one_reservation(client, scene):
+    response = submit_details(client, scene.lung_hall)
+    state = hidden(response, "state")
+    first = client.post("/book/confirm/", {"state": state})
+    second = client.post("/book/confirm/", {"state": state})
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    assert Reservation.objects.count() == 1
+    Slot.objects.get(pk=scene.lung_hall.pk).booked == 1  # noqa: B015
+
+
+def test_done_page_is_safe_to_reload_and_reveals_no_personal_data(client, scene):
+    done = book(client, scene.lung_hall)
+    again = client.get(done.request["PATH_INFO"])
+    assert again.status_code == 200
+    assert again.content == done.content
+    text = done.content.decode()
+    for secret in ("山田", "ヤマダ", "352-0001", "048-481-0000", "hanako@example.jp", "1960"):
+        assert secret not in text
+    assert Reservation.objects.count() == 1
+
+
+def test_done_page_address_reveals_neither_id_nor_number(client, scene):
+    done = book(client, scene.lung_hall)
+    reservation = Reservation.objects.get()
+    token = done.request["PATH_INFO"].split("/")[-2]
+    import base64
+
+    payload = base64.urlsafe_b64decode(token.split(":")[0] + "==").decode()
+    assert reservation.number not in payload
+    assert f'"r":{reservation.pk}' not in payload
+
+
+def test_forged_done_token_is_404(client, scene):
+    response = client.get("/book/done/eyJ0IjoieCJ9:1abc:forged/")
+    assert response.status_code == 404
+    assert "expired" in client.get("/en/book/done/garbage/").content.decode()
+
+
+def test_change_details_from_confirm_keeps_what_was_typed(client, scene):
+    response = submit_details(client, scene.lung_hall)
+    state = hidden(response, "state")
+    edit = client.post("/book/edit/", {"state": state})
+    assert edit.status_code == 200
+    text = edit.content.decode()
+    assert 'value="山田 花子"' in text and 'value="ヤマダ ハナコ"' in text
+    assert 'value="1960"' in text
+    token = hidden(edit, "form_token")
+    assert token == re.search(r"[A-Za-z0-9_-]{20,}", token).group(0)
+
+
+def test_change_screenings_from_confirm_shows_the_choice_again(client, scene):
+    response = submit_details(client, scene.lung_slot)
+    state = hidden(response, "state")
+    confirm = client.post(
+        "/book/extras/", {"state": state, f"extra_{scene.stomach.pk}": scene.stomach_slot.pk}
+    )
+    again = client.post("/book/extras/", {"state": hidden(confirm, "state"), "change": "1"})
+    assert "reservations/book_extras.html" in template_names(again)
+    assert re.search(rf'value="{scene.stomach_slot.pk}"[^>]*checked', again.content.decode()), (
+        "the chosen time stays selected"
+    )
+
+
+def test_extra_slot_not_offered_is_refused(client, scene):
+    response = submit_details(client, scene.lung_slot)
+    state = hidden(response, "state")
+    bad = client.post(
+        "/book/extras/", {"state": state, f"extra_{scene.stomach.pk}": scene.stomach_later.pk}
+    )
+    assert bad.status_code == 400
+    assert Reservation.objects.count() == 0
+
+
+def test_tampered_state_is_refused_everywhere(client, scene):
+    response = submit_details(client, scene.lung_hall)
+    state = hidden(response, "state")
+    forged = state[:-3] + "abc"
+    for url in ("/book/extras/", "/book/edit/", "/book/choose/", "/book/confirm/"):
+        assert client.post(url, {"state": forged, "slot": scene.lung_slot.pk}).status_code == 400
+        assert client.post(url, {}).status_code == 400
+    assert Reservation.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/book/extras/",
+        "/book/edit/",
+        "/book/choose/",
+        "/book/confirm/",
+        "/lookup/cancel/",
+        "/lookup/move/",
+        "/lookup/move/times/",
+        "/lookup/booking/",
+    ],
+)
+def test_post_only_steps_refuse_get_with_405(client, url):
+    response = client.get(url)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+
+
+def test_wrong_method_on_get_pages_is_405(client, scene):
+    assert client.put(f"/book/{scene.lung_slot.pk}/").status_code == 405
+    assert client.delete("/lookup/").status_code == 405
+    assert client.post("/screenings/lung/").status_code == 405
+
+
+# --- Losing the race ------------------------------------------------------------------------------
+
+
+def test_race_loser_gets_nearest_free_times_with_details_kept(client, scene):
+    response = submit_details(client, scene.lung_hall, prefix="/en")
+    state = hidden(response, "state")
+    Slot.objects.filter(pk=scene.lung_hall.pk).update(booked=10)  # someone was faster
+    lost = client.post("/en/book/confirm/", {"state": state})
+    assert lost.status_code == 409
+    text = lost.content.decode()
+    assert "Sorry, that time has just been taken" in text
+    assert f'name="slot" value="{scene.lung_slot.pk}"' in text
+    assert Reservation.objects.count() == 0
+
+    chosen = client.post(
+        "/en/book/choose/", {"state": hidden(lost, "state"), "slot": scene.lung_later.pk}
+    )
+    assert chosen.status_code == 200
+    confirm_state = hidden(chosen, "state")
+    if "book_extras" in chosen.templates[0].name:
+        chosen = client.post("/en/book/extras/", {"state": confirm_state})
+        confirm_state = hidden(chosen, "state")
+    assert "ヤマダ ハナコ" in chosen.content.decode()  # kept, not retyped
+    done = client.post("/en/book/confirm/", {"state": confirm_state})
+    assert done.status_code == 303
+    assert Reservation.objects.get().items.get().slot_id == scene.lung_later.pk
+
+
+def test_slot_that_fills_while_typing_offers_alternatives_at_once(client, scene):
+    token = start(client, scene.lung_hall)
+    Slot.objects.filter(pk=scene.lung_hall.pk).update(booked=10)
+    response = client.post(f"/book/{scene.lung_hall.pk}/", {**PERSON, "form_token": token})
+    assert response.status_code == 409
+    assert f'name="slot" value="{scene.lung_slot.pk}"' in response.content.decode()
+
+
+def test_choosing_an_unknown_alternative_is_400(client, scene):
+    response = submit_details(client, scene.lung_hall)
+    state = hidden(response, "state")
+    for slot in ("999999", "abc", "", "1" * 40):
+        assert client.post("/book/choose/", {"state": state, "slot": slot}).status_code == 400
+
+
+def test_second_booking_of_the_same_screening_is_explained(client, scene):
+    book(client, scene.lung_hall)
+    response = submit_details(client, scene.lung_later, prefix="/en")
+    assert response.status_code == 400
+    assert "already have a booking" in response.content.decode()
+
+
+def test_already_booked_at_confirm_points_to_the_lookup(client, scene):
+    first = submit_details(client, scene.lung_hall, prefix="/en")
+    second = submit_details(client, scene.lung_later, prefix="/en")
+    if "book_extras" in second.templates[0].name:
+        second = client.post("/en/book/extras/", {"state": hidden(second, "state")})
+    client.post("/en/book/confirm/", {"state": hidden(first, "state")})
+    response = client.post("/en/book/confirm/", {"state": hidden(second, "state")})
+    assert response.status_code == 409
+    assert "/en/lookup/" in response.content.decode()
+    assert Reservation.objects.count() == 1
+
+
+def test_forged_csrf_is_refused_with_a_readable_page(scene):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(f"/book/{scene.lung_hall.pk}/", {**PERSON, "form_token": "x" * 32})
+    assert response.status_code == 403
+    assert "<h1>" in response.content.decode()
+    assert Reservation.objects.count() == 0
+
+
+# --- Logs -------------------------------------------------------------------------------------
+
+
+def test_no_personal_data_reaches_the_logs(client, scene, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    submit_details(client, scene.lung_slot, name="")  # an error page
+    done = book(client, scene.lung_slot, extras=[scene.stomach_slot])
+    reservation = Reservation.objects.get()
+    client.post(
+        "/lookup/",
+        {
+            "number": reservation.number,
+            "birth_date_era": "AD",
+            "birth_date_year": "1961",
+            "birth_date_month": "5",
+            "birth_date_day": "1",
+        },
+    )
+    found = client.post(
+        "/lookup/",
+        {
+            "number": reservation.number,
+            "birth_date_era": "S",
+            "birth_date_year": "35",
+            "birth_date_month": "5",
+            "birth_date_day": "1",
+        },
+    )
+    token = hidden(found, "token")
+    client.post("/lookup/cancel/", {"token": token, "confirm": "yes"})
+    assert done.status_code == 200
+    assert caplog.records, "the journey logs something (ids)"
+    logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
+    for secret in (
+        "山田",
+        "花子",
+        "ヤマダ",
+        "ハナコ",
+        "やまだ",
+        "野火止",
+        "048-481-0000",
+        "hanako@example.jp",
+        "1960",
+        "3520001",
+        "352-0001",
+    ):
+        assert secret not in logged, secret
