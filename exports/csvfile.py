@@ -179,7 +179,7 @@ def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], boo
 
 @dataclass
 class CsvResult:
-    data: bytes
+    data: memoryview  # the CSV's bytes, without a copy of the buffer
     sha256: str
     changes: Counter = field(default_factory=Counter)  # change type → rows
     flagged: int = 0
@@ -228,5 +228,5 @@ def write_csv(rows: Iterable[tuple[dict, str]], *, encoding: str) -> CsvResult:
         changes[change] += 1
         flagged += needs_check
     return CsvResult(
-        data=sink.buffer.getvalue(), sha256=sink.hash.hexdigest(), changes=changes, flagged=flagged
+        data=sink.buffer.getbuffer(), sha256=sink.hash.hexdigest(), changes=changes, flagged=flagged
     )
