@@ -26,17 +26,18 @@ CANARY = {
     "phone": "090-9876-5432",
     "email": "canary.resident@example.jp",
 }
+# Long enough that a hex MAC or a timestamp cannot contain one by chance.
 CANARY_STRINGS = [
     "監査",
     "カナリア",
     "カンサ",
     "1933-03-03",
     "19330303",
-    "1933",
     "3520099",
     "352-0099",
-    "9-9-9",
-    "9876",
+    "カナリア町",
+    "9876-5432",
+    "09098765432",
     "canary",
     "example.jp",
 ]
