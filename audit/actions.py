@@ -22,6 +22,13 @@ LABELS = {
     "reservations.slot.changed": _("Slot changed"),
     "reservations.slot.deleted": _("Slot deleted"),
     "reservations.slot.bulk_created": _("Slots created in bulk"),
+    # Export batches and retention (exports app; Japanese in exports/locale).
+    "exports.batch.created": _("Export batch written"),
+    "exports.batch.downloaded": _("Export batch downloaded"),
+    "exports.batch.import_confirmed": _("Export batch import confirmed, file deleted"),
+    "exports.batch.discarded": _("Export batch deleted without import"),
+    "exports.batch.expired": _("Unconfirmed export batch deleted after retention period"),
+    "reservations.reservation.purged": _("Reservations past retention deleted"),
 }
 
 

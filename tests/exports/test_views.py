@@ -326,3 +326,25 @@ def test_an_empty_list_says_so(nurse_client, export_settings):
 def test_a_bad_page_number_shows_a_page_not_an_error(nurse_client, batch):
     assert nurse_client.get(reverse("exports:list"), {"page": "abc"}).status_code == 200
     assert nurse_client.get(reverse("exports:list"), {"page": "999"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "exports.batch.created",
+        "exports.batch.downloaded",
+        "exports.batch.import_confirmed",
+        "exports.batch.discarded",
+        "exports.batch.expired",
+        "reservations.reservation.purged",
+    ],
+)
+def test_each_export_audit_action_has_a_japanese_label_on_the_audit_page(action):
+    from django.utils import translation
+
+    from audit.actions import action_label
+
+    with translation.override("ja"):
+        label = str(action_label(action))
+
+    assert label and label.isascii() is False
