@@ -321,6 +321,10 @@ def _write_batch(*, kind, rows, fields, recipient, encoding, allow_empty, now) -
             "another export ran at the same time and wrote the batch for this period; "
             "run again to continue from it"
         ) from None
+    except OSError as exc:  # the storage could not write (disk full, permissions …)
+        if stored:
+            storage.delete(stored)
+        raise ExportError(f"the batch file could not be stored: {exc}") from exc
     except BaseException:
         if stored:
             storage.delete(stored)

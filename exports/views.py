@@ -89,6 +89,10 @@ def batch_download(request, pk: int):
 def _delete_view(request, pk: int, *, action, template: str, done: str):
     batch = get_object_or_404(Batch, pk=pk)
     if request.method == "GET":
+        if not batch.has_file:
+            return _refusal(
+                request, batch, status=410, message=_("This batch's file has already been deleted.")
+            )
         return render(request, template, {"batch": batch})
     try:
         action(batch_id=pk, user=request.user, request=request)

@@ -174,3 +174,41 @@ def test_a_full_snapshot_with_dates_the_wrong_way_round_is_refused(export_settin
     day = timezone.localdate()
     with pytest.raises(services.ExportError, match="--to"):
         services.batch_create_full(screenings_from=day, screenings_to=day - timedelta(days=1))
+
+
+def test_when_the_file_cannot_be_stored_no_batch_is_recorded(
+    export_settings, clock, lung_slots, monkeypatch
+):
+    from django.core.files.storage import FileSystemStorage
+
+    def full_disk(self, name, content, max_length=None):
+        raise OSError(28, "No space left on device")
+
+    book([lung_slots[0]], at=clock)
+    monkeypatch.setattr(FileSystemStorage, "save", full_disk)
+
+    with pytest.raises(services.ExportError, match="could not be stored"):
+        services.batch_create_delta(cutoff=clock + timedelta(minutes=5))
+
+    assert Batch.objects.count() == 0
+    monkeypatch.undo()
+    # The next run exports the same changes: nothing was lost.
+    assert services.batch_create_delta(cutoff=clock + timedelta(minutes=5)).batch.rows_new == 1
+
+
+def test_when_the_audit_record_cannot_be_written_no_batch_is_stored(
+    export_settings, export_storage_dir, clock, lung_slots, monkeypatch
+):
+    import audit
+
+    def broken(**kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    book([lung_slots[0]], at=clock)
+    monkeypatch.setattr(audit, "record", broken)
+
+    with pytest.raises(services.ExportError, match="audit record"):
+        services.batch_create_delta(cutoff=clock + timedelta(minutes=5))
+
+    assert Batch.objects.count() == 0
+    assert not any(export_storage_dir.iterdir())

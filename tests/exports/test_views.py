@@ -255,6 +255,8 @@ def test_a_confirmed_batch_can_no_longer_be_downloaded_or_confirmed(nurse_client
 
     assert _download(nurse_client, batch).status_code == 410
     assert nurse_client.post(reverse("exports:confirm", args=[batch.pk])).status_code == 410
+    assert nurse_client.get(reverse("exports:confirm", args=[batch.pk])).status_code == 410
+    assert nurse_client.get(reverse("exports:discard", args=[batch.pk])).status_code == 410
     assert len(_events("exports.batch.downloaded")) == 1
 
 
@@ -347,4 +349,4 @@ def test_each_export_audit_action_has_a_japanese_label_on_the_audit_page(action)
     with translation.override("ja"):
         label = str(action_label(action))
 
-    assert label and label.isascii() is False
+    assert label and not label.isascii()
