@@ -194,3 +194,9 @@ def slot_state(slot, now) -> str:
 @register.filter
 def as_list(value) -> list:
     return [value]
+
+
+@register.filter
+def number_groups(display_number: str) -> list[str]:
+    """ "1234-5678-9012" → ["1234", "5678", "9012"]: the page may wrap between groups only."""
+    return str(display_number or "").split("-")

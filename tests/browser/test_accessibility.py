@@ -1,0 +1,130 @@
+"""axe-core on every error state a resident can meet, in Japanese and in English.
+
+The happy path is checked page by page in test_journey.py; here each refusal is produced
+for real (a bad filter, an ineligible date of birth, a full slot, a lost race, a wrong
+look-up, a rate limit, a forged token, an expired CSRF cookie, a wrong method, a missing
+page) and must have zero violations, and must say what went wrong in the page's language.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from reservations import services
+from reservations.models import Slot
+from tests.browser.journey import TEXT, button, check_accessible, fill_details
+from tests.factories import details
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LANGUAGES = pytest.mark.parametrize("language", ["ja", "en"])
+
+
+def expect(page, status_text, where):
+    assert status_text in page.locator("main").inner_text(), where
+    check_accessible(page, where)
+
+
+@LANGUAGES
+def test_booking_error_states_are_accessible(live_server, new_page, place, language):
+    text = TEXT[language]
+    url = f"{live_server.url}{text['prefix']}"
+    page = new_page()
+
+    response = page.goto(f"{url}/screenings/lung/?month=nonsense")
+    assert response.status == 400
+    check_accessible(page, "availability with a bad filter")
+
+    page.goto(f"{url}/book/{place.lung_slot.pk}/")
+    button(page, text["continue"]).click()  # everything empty
+    assert page.locator(".error-summary li").count() >= 8
+    check_accessible(page, "details form, all empty")
+
+    too_young = str(place.day.year - 30)
+    fill_details(page, ("AD", too_young, "1", "1"))
+    button(page, text["continue"]).click()
+    assert "40" in page.locator("#id_birth_date_error").inner_text()
+    check_accessible(page, "details form, too young")
+
+    # The race: the place goes while the resident is on the confirm page.
+    page.goto(f"{url}/book/{place.lung_slot.pk}/")
+    fill_details(page, text["dob"])
+    button(page, text["continue"]).click()
+    button(page, text["continue"]).click()  # no extra screening
+    Slot.objects.filter(pk=place.lung_slot.pk).update(booked=10)
+    button(page, text["book"]).click()
+    assert page.locator('form input[name="slot"]').count() >= 1
+    check_accessible(page, "lost the race")
+
+    # A forged state: the hidden field is altered in the page.
+    page.evaluate("document.querySelector('input[name=state]').value = 'forged'")
+    page.locator('form button[type="submit"]').first.click()
+    check_accessible(page, "forged state (400)")
+
+    Slot.objects.filter(pk=place.lung_later.pk).update(opens_at=timezone.now() + timedelta(days=3))
+    page.goto(f"{url}/book/{place.lung_later.pk}/")
+    check_accessible(page, "not open yet")
+
+    Slot.objects.filter(pk=place.stomach_later.pk).update(booked=10)
+    page.goto(f"{url}/book/{place.stomach_later.pk}/")
+    check_accessible(page, "full slot with alternatives")
+
+    response = page.goto(f"{url}/book/confirm/")
+    assert response.status == 405
+    check_accessible(page, "wrong method (405)")
+
+    response = page.goto(f"{url}/screenings/nothing/")
+    assert response.status == 404
+    check_accessible(page, "not found (404)")
+
+    page.goto(f"{url}/book/done/forged/")
+    check_accessible(page, "expired confirmation link")
+
+
+@LANGUAGES
+def test_lookup_error_states_are_accessible(live_server, new_page, place, language, settings):
+    text = TEXT[language]
+    url = f"{live_server.url}{text['prefix']}"
+    reservation = services.reservation_create(slots=[place.lung_slot], details=details())
+    page = new_page()
+
+    page.goto(f"{url}/lookup/")
+    button(page, text["find"]).click()
+    assert page.locator(".error-summary").is_visible()
+    check_accessible(page, "lookup, empty")
+
+    # Move page without choosing a day.
+    page.fill("#id_number", reservation.number)
+    page.fill("#id_birth_date_1", str(details().birth_date.year))
+    page.fill("#id_birth_date_2", str(details().birth_date.month))
+    page.fill("#id_birth_date_3", str(details().birth_date.day))
+    button(page, text["find"]).click()
+    button(page, text["change"]).click()
+    button(page, text["continue"]).click()
+    assert page.locator(".error-summary").is_visible()
+    check_accessible(page, "move, nothing chosen")
+
+    # A forged look-up token.
+    page.evaluate("document.querySelectorAll('input[name=token]').forEach(i => i.value = 'x')")
+    page.locator('form button[type="submit"]').last.click()
+    check_accessible(page, "forged token (403)")
+
+    # An expired CSRF cookie.
+    page.goto(f"{url}/lookup/")
+    page.context.clear_cookies()
+    button(page, text["find"]).click()
+    check_accessible(page, "CSRF failure (403)")
+
+    # Too many wrong guesses.
+    settings.LOOKUP_MAX_FAILURES_PER_CLIENT = 1
+    page.goto(f"{url}/lookup/")
+    page.fill("#id_number", "000000000000")
+    page.fill("#id_birth_date_1", "1970")
+    page.fill("#id_birth_date_2", "1")
+    page.fill("#id_birth_date_3", "1")
+    button(page, text["find"]).click()
+    check_accessible(page, "lookup, not found")
+    button(page, text["find"]).click()
+    assert page.locator("h1").count() == 1
+    check_accessible(page, "rate limited (429)")
