@@ -1,8 +1,11 @@
-"""Headless Chromium for the resident's journey: one browser for the whole session.
+"""Headless Chromium for the resident's journey: one browser for the whole package.
 
 Chromium comes from the system (/usr/bin/chromium, installed by apt in CI); Playwright's
 own download does not work here. Each test gets a fresh context (cookies, JavaScript on
 or off), which is cheap; starting the browser is not.
+
+The scope is the package, not the session: Playwright's sync API allows one running
+instance per thread, and other apps' browser tests start their own after this package.
 """
 
 import os
@@ -21,7 +24,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
