@@ -200,3 +200,19 @@ def test_security_headers_on_every_response(client, path):
 
 def test_staff_pages_are_never_cached(desk):
     assert "no-store" in desk.get("/staff/")["Cache-Control"]
+
+
+def test_lockout_and_audit_see_the_same_client_as_the_allow_list(client, settings):
+    from axes.models import AccessAttempt
+
+    from audit.models import AuditEvent
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    client.post(
+        "/staff/login/",
+        {"username": "someone", "password": "wrong wrong wrong"},
+        REMOTE_ADDR="192.0.2.1",
+        HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.5",
+    )
+    assert AccessAttempt.objects.get().ip_address == "203.0.113.5"
+    assert AuditEvent.objects.get(action="staff.login.failed").ip == "203.0.113.5"

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from staff.roles import HEALTH_CENTRE
@@ -64,6 +65,9 @@ def test_enrolment_in_chromium_shows_the_qr_code_without_csp_violations(live_ser
             assert page.text_content(".secret").strip()
 
             device = TOTPDevice.objects.get(user=user, confirmed=False)
+            # Inside Playwright's event loop the ORM opened a connection of its own; close
+            # it, or the test database cannot be dropped at the end of the run.
+            connection.close()
             page.fill("#id_token", totp_code(device))
             page.click("form[action='/staff/enrol/'] button[type=submit]")
             page.wait_for_selector(".backup-codes li")
