@@ -354,19 +354,20 @@ def test_worker_loop_exits_cleanly_on_sigterm(lung):
     original = signal.getsignal(signal.SIGTERM)
 
     def terminate_once_the_mail_is_out():
-        deadline = time.monotonic() + 20
+        # Wait (however slow the machine) for the worker to install its handler, then for
+        # the mail; never give up silently, or the worker would run until --max-passes.
         while signal.getsignal(signal.SIGTERM) is original:
-            if time.monotonic() > deadline:
-                return  # the command never became a worker: nothing to stop
             time.sleep(0.02)
+        deadline = time.monotonic() + 60
         while not mail.outbox and time.monotonic() < deadline:
             time.sleep(0.02)
         os.kill(os.getpid(), signal.SIGTERM)  # the worker's handler, not pytest's
 
-    killer = threading.Thread(target=terminate_once_the_mail_is_out)
+    killer = threading.Thread(target=terminate_once_the_mail_is_out, daemon=True)
     killer.start()
-    output = run("--loop", "--interval", "0.05")
-    killer.join()
+    # --max-passes bounds the run (≈ 100 s) should the signal ever be lost.
+    output = run("--loop", "--interval", "0.05", "--max-passes", "2000")
+    killer.join(timeout=5)
 
     assert output.startswith("send_notifications: 1 sent, 0 to retry")
     assert output.rstrip().endswith("passes).")

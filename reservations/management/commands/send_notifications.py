@@ -43,17 +43,36 @@ class Command(BaseCommand):
             help="seconds between reminder queueing passes (--loop)",
         )
         parser.add_argument(
+            "--max-passes",
+            type=int,
+            default=0,
+            help="stop after this many passes (--loop; 0 = until SIGTERM). Bounds test runs "
+            "and lets a supervisor recycle the worker.",
+        )
+        parser.add_argument(
             "--batch-size",
             type=int,
             default=notifications.BATCH_SIZE,
             help="messages claimed at once, sharing one SMTP connection",
         )
 
-    def handle(self, *args, loop, reminders, interval, reminder_interval, batch_size, **options):
+    def handle(
+        self,
+        *args,
+        loop,
+        reminders,
+        interval,
+        reminder_interval,
+        batch_size,
+        max_passes,
+        **options,
+    ):
         if interval <= 0 or reminder_interval <= 0:
             raise CommandError("--interval and --reminder-interval must be positive.")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if max_passes < 0:
+            raise CommandError("--max-passes must be 0 or more.")
         if not loop:
             result = notifications.PassResult()
             if reminders:
@@ -71,7 +90,7 @@ class Command(BaseCommand):
         passes = 0
         next_reminders = time.monotonic()  # the worker queues reminders at start-up
         try:
-            while not stop.is_set():
+            while not stop.is_set() and not (max_passes and passes >= max_passes):
                 passes += 1
                 try:
                     close_old_connections()
