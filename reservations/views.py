@@ -192,7 +192,8 @@ def availability(request, code):
     month = form.cleaned_data.get("month") if form.is_bound else None
     if not form.is_bound or "month" not in request.GET:
         month = queries.default_month(slots, now)
-        form = AvailabilityFilterForm(
+        # Show the month on display as chosen in the filter.
+        context["form"] = AvailabilityFilterForm(
             initial={"month": month, "venue": venue}, venues=venue_choices, months=month_choices
         )
     columns = [venue] if venue else venue_ids
@@ -205,7 +206,6 @@ def availability(request, code):
             "columns": [venues[pk] for pk in columns],
             "days": queries.availability_grid(slots, venue_ids, venue=venue, month=month),
             "month_links": _month_links(request, months, month, venue),
-            "any_open": any(s.state(now) == "open" for s in slots),
         }
     )
     return _page(request, "reservations/availability.html", context, switch_language=True)
@@ -363,17 +363,13 @@ def _extras_or_confirm(request, state, primary, details, *, chosen=(), now=None,
     if not candidates:
         state.slot_ids = [primary.pk]
         return _confirm_page(request, state, [primary], details, can_change=False)
-    form = _extras_form(candidates, initial_ids=chosen)
+    form = ExtrasForm(candidates=candidates, initial_ids=chosen)
     return _page(
         request,
         "reservations/book_extras.html",
         {"state": state.dumps(), "primary": primary, "form": form, "details": details},
         status=status,
     )
-
-
-def _extras_form(candidates, *, data=None, initial_ids=()):
-    return ExtrasForm(data, candidates=candidates, initial_ids=initial_ids)
 
 
 def _confirm_page(request, state, slots, details, *, can_change=None, status=200):
@@ -422,7 +418,7 @@ def book_extras(request):
     candidates = queries.set_candidates(primary, details, now)
     if "change" in request.POST:  # "change the screenings" from the confirm page
         return _extras_or_confirm(request, state, primary, details, chosen=state.slot_ids[1:])
-    form = _extras_form(candidates, data=request.POST)
+    form = ExtrasForm(request.POST, candidates=candidates)
     if not form.is_valid():
         return _page(
             request,

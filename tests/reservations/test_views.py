@@ -620,3 +620,16 @@ def test_no_personal_data_reaches_the_logs(client, scene, caplog):
         "352-0001",
     ):
         assert secret not in logged, secret
+
+
+def test_availability_filter_shows_the_month_on_display(client, scene):
+    month = f"{scene.day.year}-{scene.day.month:02d}"
+    text = client.get("/screenings/lung/").content.decode()
+    assert re.search(rf'<option value="{month}" selected>', text)
+
+
+def test_full_slot_page_without_a_race_does_not_talk_of_one(client, scene):
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=10)
+    text = client.get(f"/en/book/{scene.lung_slot.pk}/").content.decode()
+    assert "are taken" in text
+    assert "Nothing has been booked for you" not in text
