@@ -14,33 +14,20 @@ number, never the number itself, and no personal data at all.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 
 from django.conf import settings
 from django.core.cache import cache
 
+from audit.services import client_ip as audit_client_ip
+
 
 def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the address the trusted proxies saw.
+    """The client's address, as the audit trail and the staff allow-list see it.
 
-    With TRUSTED_PROXY_COUNT = n, the n-th address from the right of X-Forwarded-For is
-    the one our own outermost proxy received the request from; anything further left was
-    written by the client and cannot be trusted.
+    One implementation (audit.services.client_ip: REMOTE_ADDR, or the address our trusted
+    proxies saw per TRUSTED_PROXY_COUNT); an unknown address is counted as one client.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    count = settings.TRUSTED_PROXY_COUNT
-    if count:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= count:
-            remote = forwarded[-count]
-    try:
-        return str(ipaddress.ip_address(remote))
-    except ValueError:
-        return "unknown"
+    return audit_client_ip(request) or "unknown"
 
 
 def _window_seconds() -> int:
