@@ -8,20 +8,9 @@ The scope is the package, not the session: Playwright's sync API allows one runn
 instance per thread, and other apps' browser tests start their own after this package.
 """
 
-import os
-
 import pytest
 
-CHROMIUM = os.environ.get("KENSHIN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from tests.chromium import launch
 
 
 @pytest.fixture(scope="package")
@@ -29,7 +18,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 
