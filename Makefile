@@ -14,11 +14,19 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 install: $(STAMP)
 
+# The mail worker runs beside the server and prints each mail on the console (the
+# development mail backend); Ctrl-C stops both.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "Admin: create one with  $(BIN)/python manage.py createstaff --username admin --role administrator"
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo ""
+	@echo "Residents: http://127.0.0.1:8000/   (English: http://127.0.0.1:8000/en/)"
+	@echo "Staff: create an account, then sign in at http://127.0.0.1:8000/staff/login/ and enrol a phone:"
+	@echo "  $(BIN)/python manage.py createstaff --username admin --role administrator --role health_centre --generate-password"
+	@echo ""
+	$(BIN)/python manage.py send_notifications --loop --interval 5 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
