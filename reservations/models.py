@@ -28,9 +28,19 @@ def fiscal_year_end(fiscal_year: int) -> date:
 
 
 def fiscal_year_end_age(birth_date: date, screening_date: date) -> int:
-    """年度末年齢: the age on 31 March of the fiscal year the screening falls in."""
-    end = fiscal_year_end(fiscal_year_of(screening_date))
-    return end.year - birth_date.year - ((end.month, end.day) < (birth_date.month, birth_date.day))
+    """年度末年齢: the age on 31 March of the fiscal year the screening falls in.
+
+    In law (年齢計算ニ関スル法律, 民法143条) a year of age is completed at the end of the
+    day before the birthday, so someone born on 1 April is already a year older on
+    31 March. That is why municipalities count cancer-screening ages on the following
+    1 April ("40 or over in FY2026" = born on or before 1 April 1987), and so do we.
+    """
+    reference = date(fiscal_year_of(screening_date) + 1, 4, 1)
+    return (
+        reference.year
+        - birth_date.year
+        - ((reference.month, reference.day) < (birth_date.month, birth_date.day))
+    )
 
 
 class SexRequirement(models.TextChoices):

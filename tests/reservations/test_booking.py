@@ -45,12 +45,31 @@ def test_fiscal_year_runs_april_to_march(day, fiscal_year):
 
 
 def test_age_is_reckoned_on_31_march_of_the_screenings_fiscal_year():
-    # Born 1 April 1987: on 31 March 2027 still 39 (turns 40 the next day).
-    assert fiscal_year_end_age(date(1987, 4, 1), date(2026, 12, 1)) == 39
     # Born 31 March 1987: 40 on 31 March 2027, so eligible all of FY2026 even in April 2026.
     assert fiscal_year_end_age(date(1987, 3, 31), date(2026, 4, 10)) == 40
+    # Born 2 April 1987: turns 40 in FY2027, so 39 for every FY2026 screening.
+    assert fiscal_year_end_age(date(1987, 4, 2), date(2027, 3, 31)) == 39
     # Born 29 February 1988: on 31 March 2027 (not a leap year) already 39.
     assert fiscal_year_end_age(date(1988, 2, 29), date(2027, 1, 5)) == 39
+    assert fiscal_year_end_age(date(1988, 2, 29), date(2028, 3, 31)) == 40
+
+
+def test_someone_born_on_1_april_is_a_year_older_on_31_march():
+    # 年齢計算ニ関スル法律: the year is completed at the end of the day before the
+    # birthday, so the 1 April child belongs with the year before (早生まれ). Municipal
+    # notices: "40 or over in FY2026" = born on or before 1 April 1987.
+    assert fiscal_year_end_age(date(1987, 4, 1), date(2026, 12, 1)) == 40
+    assert fiscal_year_end_age(date(1987, 4, 1), date(2026, 4, 1)) == 40
+    assert fiscal_year_end_age(date(1987, 4, 1), date(2026, 3, 31)) == 39
+
+
+def test_1_april_birthday_is_eligible_for_40_plus_and_not_for_the_thirties_check():
+    fy = fiscal_year_of(timezone.localdate() + timedelta(days=14))
+    born = date(fy + 1 - 40, 4, 1)
+    forty_plus = SlotFactory(screening_type=breast())
+    assert reasons_for(forty_plus, birth_date=born) == []
+    thirties = SlotFactory(screening_type=body30(), venue=forty_plus.venue)
+    assert [r.code for r in reasons_for(thirties, birth_date=born)] == ["too_old"]
 
 
 # --- Eligibility reasons ---------------------------------------------------------------------
