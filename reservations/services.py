@@ -414,9 +414,9 @@ def reservation_cancel(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        items = list(reservation.items.filter(is_live=True).select_related("slot"))
-        if any(item.slot.starts_at <= now for item in items):
-            raise NotCancellable("the screening has already taken place")
+        # The conditional UPDATE comes first: it locks the reservation's row, so a move
+        # of the same booking has either committed or not begun when its places are read
+        # below. Read before it, they could be the places a move has just given up.
         changed = Reservation.objects.filter(
             pk=reservation.pk, status=Reservation.Status.CONFIRMED
         ).update(
@@ -428,6 +428,9 @@ def reservation_cancel(
         )
         if not changed:
             raise NotCancellable("already cancelled")
+        items = list(reservation.items.filter(is_live=True).select_related("slot"))
+        if any(item.slot.starts_at <= now for item in items):
+            raise NotCancellable("the screening has already taken place")  # rolls back
         for item in sorted(items, key=lambda i: i.slot_id):
             _release_place(item.slot_id)
         reservation.items.filter(is_live=True).update(is_live=False)
@@ -446,20 +449,23 @@ def reservation_move(
 ) -> Reservation:
     """Move a live reservation to other slots of the same screenings, all or nothing.
 
-    The new places are taken before the old ones are released, in one transaction: if any
-    new place is gone, SlotFull is raised and the resident keeps the booking they had.
-    `new_slots` must cover exactly the reservation's screenings, on one day at one venue.
+    One transaction takes the new places and releases the old ones: if any new place is
+    gone, SlotFull is raised and the resident keeps the booking they had. The
+    reservation's row is locked before its places are read, so a second move or a cancel
+    of the same booking (a double click, another tab) waits and then sees this one's
+    result. Counters change in slot-id order, as bookings and cancellations take them, so
+    crossing moves cannot deadlock. `new_slots` must cover exactly the reservation's
+    screenings, on one day at one venue.
     """
     now = now or timezone.now()
     new_slots = sorted(new_slots, key=lambda s: s.pk)
     _validate_selection(new_slots)
-    items = {item.screening_type_id: item for item in reservation.items.select_related("slot")}
-    if set(items) != {s.screening_type_id for s in new_slots}:
-        raise InvalidSelection("a move must keep the same screenings")
     if not reservation.is_live:
         raise NotCancellable("already cancelled")
-    if any(item.slot.starts_at <= now for item in items.values()):
-        raise NotCancellable("the screening has already taken place")
+    # Early, friendly refusal; checked again below once the reservation's row is locked.
+    held = set(reservation.items.filter(is_live=True).values_list("screening_type_id", flat=True))
+    if held != {s.screening_type_id for s in new_slots}:
+        raise InvalidSelection("a move must keep the same screenings")
 
     citizen = reservation.citizen
     for slot in new_slots:
@@ -475,26 +481,41 @@ def reservation_move(
         if reasons:
             raise NotEligible(reasons)
 
-    moves = [
-        (items[s.screening_type_id], s)
-        for s in new_slots
-        if items[s.screening_type_id].slot_id != s.pk
-    ]
-    if not moves:
-        return reservation
     try:
         with transaction.atomic():
-            if not Reservation.objects.filter(
-                pk=reservation.pk, status=Reservation.Status.CONFIRMED
-            ).update(changed_at=now):
+            if not (
+                Reservation.objects.select_for_update()
+                .filter(pk=reservation.pk, status=Reservation.Status.CONFIRMED)
+                .exists()
+            ):
                 raise NotCancellable("already cancelled")
-            for _item, slot in moves:
-                _take_place(slot, now)
+            items = {
+                item.screening_type_id: item
+                for item in reservation.items.filter(is_live=True).select_related("slot")
+            }
+            if set(items) != {s.screening_type_id for s in new_slots}:
+                raise InvalidSelection("a move must keep the same screenings")
+            if any(item.slot.starts_at <= now for item in items.values()):
+                raise NotCancellable("the screening has already taken place")
+            moves = [
+                (items[s.screening_type_id], s)
+                for s in new_slots
+                if items[s.screening_type_id].slot_id != s.pk
+            ]
+            if not moves:
+                return reservation
+            changes = [(slot.pk, slot) for _item, slot in moves]
+            changes += [(item.slot_id, None) for item, _slot in moves]
+            for slot_id, slot in sorted(changes, key=lambda change: change[0]):
+                if slot is not None:
+                    _take_place(slot, now)
+                else:
+                    _release_place(slot_id)
             for item, slot in moves:
-                _release_place(item.slot_id)
                 item.slot = slot
                 item.fiscal_year = slot.fiscal_year
                 item.save(update_fields=["slot", "fiscal_year"])
+            Reservation.objects.filter(pk=reservation.pk).update(changed_at=now)
             reservation.refresh_from_db()
             _queue_notification(reservation, Notification.Kind.CHANGE)
     except SlotFull as full:
