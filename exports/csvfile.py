@@ -167,7 +167,11 @@ def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], boo
         "channel": CHANNEL_LABELS.get(record["reservation__channel"], ""),
         "booked_at": _moment(record["reservation__created_at"]),
         "changed_at": _moment(record["reservation__changed_at"]),
-        "cancelled_at": _moment(record["reservation__cancelled_at"]),
+        # Only a 取消 row is about a cancellation. A 新規 row of a booking cancelled after
+        # the cut-off (before the run) shows it as it was at the cut-off; 取消 follows.
+        "cancelled_at": (
+            _moment(record["reservation__cancelled_at"]) if change == CANCELLED else ""
+        ),
     }
     checks = []
     for key in FREE_TEXT:

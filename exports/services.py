@@ -4,15 +4,21 @@ A batch is written in one go: query → CSV (csvfile.py) → CMS envelope (crypt
 private "exports" storage → a Batch row, with its audit record in the same transaction.
 No step writes plaintext anywhere: the CSV exists only in this process's memory.
 
-Which reservations a delta batch holds (all times are Reservation.changed_at, which the
-booking services set on every create, move and cancel):
-- created in the period and still booked          → 新規 (new), with its current slot;
-- created earlier, moved in the period            → 変更 (changed);
+Which reservations a delta batch holds, for its period (previous delta's cut-off, this
+cut-off] (Reservation.created_at and .changed_at, which the booking services set on every
+create, move and cancel):
+- created in the period                           → 新規 (new), with its current slot —
+  whatever happened to it since, even after the cut-off and before the run;
+- created earlier, last moved in the period       → 変更 (changed);
 - created earlier, cancelled in the period        → 取消 (cancelled);
 - created *and* cancelled in the period           → left out: the health centre never saw
   it, so there is nothing to undo; counted in Batch.reservations_omitted.
-The period is (previous delta's cut-off, this cut-off]; the deltas form one unbroken
-chain (database constraints), so every change lands in exactly one batch.
+新規 goes by created_at alone because the nightly run starts hours after its cut-off: a
+booking made before the cut-off and moved before the run has a changed_at after the
+cut-off, and judged by changed_at it would first appear in the next batch as 変更 (or
+取消), for a booking the health centre never received. The deltas form one unbroken chain
+(database constraints), so every booking is 新規 in exactly one batch, and its last
+change lands in exactly one batch.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 import audit
@@ -118,12 +125,19 @@ def default_cutoff(now: datetime) -> datetime:
 
 
 def _delta_changes(start: datetime, end: datetime):
+    made_in_period = Q(reservation__created_at__gt=start, reservation__created_at__lte=end)
+    changed_in_period = Q(
+        reservation__created_at__lte=start,
+        reservation__changed_at__gt=start,
+        reservation__changed_at__lte=end,
+    )
     items = (
-        ReservationItem.objects.filter(
-            reservation__changed_at__gt=start, reservation__changed_at__lte=end
-        )
+        ReservationItem.objects.filter(made_in_period | changed_in_period)
         .exclude(
+            # Made and cancelled inside the period (see _omitted_count). One cancelled
+            # after the cut-off is still 新規 here; its 取消 comes in the next batch.
             reservation__created_at__gt=start,
+            reservation__changed_at__lte=end,
             reservation__status=Reservation.Status.CANCELLED,
         )
         .order_by(*ROW_ORDER)

@@ -212,3 +212,38 @@ def test_when_the_audit_record_cannot_be_written_no_batch_is_stored(
 
     assert Batch.objects.count() == 0
     assert not any(export_storage_dir.iterdir())
+
+
+def test_a_booking_changed_after_the_cutoff_but_before_the_run_is_still_new_once(
+    export_settings, health_centre_keys, export_storage_dir, tmp_path, clock, lung_slots
+):
+    """The nightly run starts hours after its midnight cut-off. A booking made before the
+    cut-off and moved (or cancelled) before the run must not skip its 新規 row: the health
+    centre would get a 変更 or 取消 for a booking it never received."""
+    first_slot, second_slot, third_slot = lung_slots
+    moved = book([first_slot], at=clock, person=0)
+    cancelled = book([second_slot], at=clock + timedelta(minutes=1), person=1)
+    cutoff = clock + timedelta(minutes=5)
+    # After the cut-off, before the nightly run.
+    booking.reservation_move(
+        reservation=moved, new_slots=[third_slot], now=clock + timedelta(minutes=10)
+    )
+    booking.reservation_cancel(reservation=cancelled, now=clock + timedelta(minutes=11))
+
+    first = services.batch_create_delta(
+        cutoff=cutoff, allow_empty=True, now=clock + timedelta(minutes=30)
+    ).batch
+    second = services.batch_create_delta(
+        cutoff=clock + timedelta(minutes=40), now=clock + timedelta(minutes=60)
+    ).batch
+
+    rows = _by_number(_rows(first, health_centre_keys, tmp_path, export_storage_dir))
+    assert set(rows) == {moved.display_number, cancelled.display_number}
+    assert {row["区分"] for row in rows.values()} == {"新規"}
+    # 取消日時 stays empty on a 新規 row (docs/export-format.md); the 取消 row follows.
+    assert rows[cancelled.display_number]["取消日時"] == ""
+    later = _by_number(_rows(second, health_centre_keys, tmp_path, export_storage_dir))
+    assert later[moved.display_number]["区分"] == "変更"
+    assert later[moved.display_number]["開始時刻"] == "11:00"
+    assert later[cancelled.display_number]["区分"] == "取消"
+    assert (first.rows_new, second.rows_changed, second.rows_cancelled) == (2, 1, 1)
