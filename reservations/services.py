@@ -178,17 +178,19 @@ def eligibility_reasons(
         )
 
     fiscal_year = fiscal_year_of(screening_date)
-    earlier = ReservationItem.objects.filter(
+    # Both directions: when next fiscal year's slots open before this one's close, a
+    # booking for April must also keep out one for March (and the other way round).
+    nearby = ReservationItem.objects.filter(
         person_key=person_key,
         screening_type=screening,
         is_live=True,
         fiscal_year__gt=fiscal_year - screening.interval_years,
-        fiscal_year__lte=fiscal_year,
+        fiscal_year__lt=fiscal_year + screening.interval_years,
     )
     if ignore_reservation is not None:
-        earlier = earlier.exclude(reservation=ignore_reservation)
+        nearby = nearby.exclude(reservation=ignore_reservation)
     # One query, so a booking committed in between cannot make the answer inconsistent.
-    booked_years = set(earlier.values_list("fiscal_year", flat=True))
+    booked_years = set(nearby.values_list("fiscal_year", flat=True))
     if fiscal_year in booked_years:
         reasons.append(
             Reason(
@@ -197,11 +199,20 @@ def eligibility_reasons(
             )
         )
     elif booked_years:
+        other = min(booked_years, key=lambda year: (abs(year - fiscal_year), year))
         reasons.append(
             Reason(
                 "interval",
-                _("%(screening)s is every %(years)s years and you booked it last fiscal year.")
-                % {**params, "years": screening.interval_years},
+                _(
+                    "%(screening)s is once every %(years)s fiscal years, and you already "
+                    "have a booking for it in the fiscal year from %(start)s to %(end)s."
+                )
+                % {
+                    **params,
+                    "years": screening.interval_years,
+                    "start": date_format(date(other, 4, 1), "DATE_FORMAT"),
+                    "end": date_format(fiscal_year_end(other), "DATE_FORMAT"),
+                },
             )
         )
 

@@ -136,6 +136,45 @@ def test_booking_within_the_interval_is_refused_but_cancelled_ones_do_not_count(
     assert reasons_for(other) == []
 
 
+def test_interval_also_counts_a_booking_in_a_later_fiscal_year():
+    # April's slots (next fiscal year) open while March's are still bookable: someone who
+    # booked the 2-yearly screening for April must not also get one in March.
+    screening = breast()
+    now = timezone.now()
+    fy = fiscal_year_of(timezone.localdate()) + 1
+    window = {"opens_at": now - timedelta(days=1), "closes_at": now + timedelta(days=400)}
+    march = SlotFactory(screening_type=screening, starts_at=local_dt(date(fy + 1, 3, 20)), **window)
+    april = SlotFactory(
+        screening_type=screening,
+        venue=march.venue,
+        starts_at=local_dt(date(fy + 1, 4, 10)),
+        **window,
+    )
+    assert march.fiscal_year + 1 == april.fiscal_year
+    services.reservation_create(slots=[april], details=details())
+
+    reasons = reasons_for(march)
+    assert [r.code for r in reasons] == ["interval"]
+    assert f"{fy + 1}年4月1日" in reasons[0].message
+    with pytest.raises(services.NotEligible):
+        services.reservation_create(slots=[march], details=details())
+
+
+def test_interval_names_the_fiscal_year_of_the_earlier_booking():
+    screening = ScreeningTypeFactory(
+        code="stomach3", name="胃がん検診", name_en="Stomach", min_age=40, interval_years=3
+    )
+    slot = SlotFactory(screening_type=screening)
+    reservation = services.reservation_create(slots=[slot], details=details())
+    ReservationItem.objects.filter(reservation=reservation).update(fiscal_year=slot.fiscal_year - 2)
+    other = SlotFactory(screening_type=screening, venue=VenueFactory())
+    reasons = reasons_for(other)
+    assert [r.code for r in reasons] == ["interval"]
+    assert f"{slot.fiscal_year - 2}年4月1日" in reasons[0].message
+    ReservationItem.objects.filter(reservation=reservation).update(fiscal_year=slot.fiscal_year - 3)
+    assert reasons_for(other) == []
+
+
 # --- Booking ---------------------------------------------------------------------------------
 
 
