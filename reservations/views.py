@@ -83,12 +83,28 @@ def public(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            response = render(request, "errors/404.html", status=404)
         if response.status_code in (200, 400, 404):
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+        _leave_cookies_alone(request)
         return response
 
     return wrapper
+
+
+def _leave_cookies_alone(request) -> None:
+    """Keep the middleware from answering a public page with cookies.
+
+    A malformed csrftoken cookie makes CsrfViewMiddleware send a fresh one, and a malformed
+    session cookie makes SessionMiddleware delete it; both add "Vary: Cookie". On a page a
+    CDN shares, the first would hand one CSRF secret to everyone. The form pages set the
+    CSRF cookie anyway; the session cookie is the staff pages' business.
+    """
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+    request.COOKIES.pop(settings.SESSION_COOKIE_NAME, None)
 
 
 def private(view):
