@@ -6,6 +6,7 @@ Every look at a resident's details and every change is audited (ids and counts o
 """
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -108,14 +109,24 @@ def desk_book(request):
     if form.is_bound and form.is_valid():
         replay = Reservation.objects.filter(form_token=token).exists()
         try:
-            reservation = services.reservation_create(
-                slots=slots,
-                details=form.to_details(),
-                form_token=token,
-                channel=Reservation.Channel.PHONE,
-                booked_by=request.user,
-                language="ja",
-            )
+            # The booking and its audit record commit together, or neither does.
+            with transaction.atomic():
+                reservation = services.reservation_create(
+                    slots=slots,
+                    details=form.to_details(),
+                    form_token=token,
+                    channel=Reservation.Channel.PHONE,
+                    booked_by=request.user,
+                    language="ja",
+                )
+                if not replay:
+                    audit.record(
+                        action="reservations.reservation.booked_by_phone",
+                        actor=request.user,
+                        request=request,
+                        target=reservation,
+                        details={"slot_ids": sorted(s.pk for s in slots)},
+                    )
         except services.NotEligible as refusal:
             # The same words the web shows, next to the field they are about.
             add_eligibility_errors(form, refusal.reasons)
@@ -129,13 +140,6 @@ def desk_book(request):
             problems = [_("Screenings booked together must be on the same day at the same venue.")]
         else:
             if not replay:
-                audit.record(
-                    action="reservations.reservation.booked_by_phone",
-                    actor=request.user,
-                    request=request,
-                    target=reservation,
-                    details={"slot_ids": sorted(s.pk for s in slots)},
-                )
                 messages.success(
                     request,
                     _("Booked. Reservation number: %(number)s")
@@ -232,24 +236,26 @@ def desk_cancel(request, pk):
     reservation = _reservation(pk)
     if request.method == "POST":
         try:
-            services.reservation_cancel(
-                reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
-            )
+            # The cancellation and its audit record commit together, or neither does.
+            with transaction.atomic():
+                services.reservation_cancel(
+                    reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
+                )
+                audit.record(
+                    action="reservations.reservation.cancelled",
+                    actor=request.user,
+                    request=request,
+                    target=reservation,
+                    details={
+                        "via": "phone_desk",
+                        "slot_ids": sorted(i.slot_id for i in reservation.items.all()),
+                    },
+                )
         except services.NotCancellable:
             messages.error(
                 request, _("This booking is already cancelled or its screening has taken place.")
             )
             return redirect("staff:desk_reservation", pk=reservation.pk)
-        audit.record(
-            action="reservations.reservation.cancelled",
-            actor=request.user,
-            request=request,
-            target=reservation,
-            details={
-                "via": "phone_desk",
-                "slot_ids": sorted(i.slot_id for i in reservation.items.all()),
-            },
-        )
         messages.success(request, _("The booking has been cancelled."))
         return redirect("staff:desk_reservation", pk=reservation.pk)
     if not reservation.is_live:
@@ -289,9 +295,21 @@ def desk_move(request, pk):
         if new_slots is not None:
             old_ids = sorted(i.slot_id for i in items)
             try:
-                services.reservation_move(
-                    reservation=reservation, new_slots=new_slots, user=request.user
-                )
+                # The move and its audit record commit together, or neither does.
+                with transaction.atomic():
+                    services.reservation_move(
+                        reservation=reservation, new_slots=new_slots, user=request.user
+                    )
+                    audit.record(
+                        action="reservations.reservation.moved",
+                        actor=request.user,
+                        request=request,
+                        target=reservation,
+                        details={
+                            "from_slot_ids": old_ids,
+                            "to_slot_ids": sorted(s.pk for s in new_slots),
+                        },
+                    )
             except services.NotEligible as refusal:
                 problems = [reason.message for reason in refusal.reasons]
             except services.SlotFull as full:
@@ -306,16 +324,6 @@ def desk_move(request, pk):
                     _("This booking is already cancelled or its screening has taken place.")
                 ]
             else:
-                audit.record(
-                    action="reservations.reservation.moved",
-                    actor=request.user,
-                    request=request,
-                    target=reservation,
-                    details={
-                        "from_slot_ids": old_ids,
-                        "to_slot_ids": sorted(s.pk for s in new_slots),
-                    },
-                )
                 messages.success(request, _("The booking has been moved."))
                 return redirect("staff:desk_reservation", pk=reservation.pk)
 

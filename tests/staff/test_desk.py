@@ -332,3 +332,46 @@ def test_phone_and_web_racing_for_the_last_places_never_oversell_on_postgres():
     assert outcomes.count(409) + outcomes.count("SlotFull") == 7, outcomes
     assert slot.booked == 3
     assert Reservation.objects.filter(items__slot=slot).count() == 3
+
+
+@pytest.fixture
+def audit_refuses(monkeypatch):
+    """The audit trail cannot take the desk's records (database trouble, a bad detail …)."""
+    import audit
+
+    real = audit.record
+
+    def record(**kwargs):
+        if kwargs["action"].startswith("reservations.reservation."):
+            raise RuntimeError("audit store unavailable")
+        return real(**kwargs)
+
+    monkeypatch.setattr(audit, "record", record)
+
+
+def test_a_phone_booking_that_cannot_be_audited_is_not_made(desk, audit_refuses):
+    slot = SlotFactory()
+    desk.raise_request_exception = False
+    assert book(desk, [slot]).status_code >= 500
+    slot.refresh_from_db()
+    assert not Reservation.objects.exists() and slot.booked == 0
+
+
+def test_a_desk_cancel_or_move_that_cannot_be_audited_is_not_made(desk, audit_refuses):
+    slot = SlotFactory()
+    target = SlotFactory(venue=slot.venue, starts_at=slot.starts_at + timedelta(days=2))
+    reservation = services.reservation_create(slots=[slot], details=details())
+    desk.raise_request_exception = False
+    base = f"/staff/desk/reservations/{reservation.pk}"
+
+    assert desk.post(f"{base}/cancel/").status_code >= 500
+    assert (
+        desk.post(f"{base}/move/", {f"slot_{slot.screening_type_id}": target.pk}).status_code >= 500
+    )
+
+    reservation.refresh_from_db()
+    assert reservation.status == "confirmed"
+    assert reservation.items.get().slot == slot
+    slot.refresh_from_db()
+    target.refresh_from_db()
+    assert (slot.booked, target.booked) == (1, 0)
