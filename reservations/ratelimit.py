@@ -7,8 +7,8 @@ every app server counts together). Once either count reaches its limit, every lo
 that client or of that number is refused until the window has passed, even a correct one:
 otherwise the refusal itself would confirm a guess.
 
-Counts are fixed windows that start at the first failure; the keys hold a hash of the
-number, never the number itself, and no personal data at all.
+Counts are fixed windows that start at the first failure; the keys hold keyed hashes of
+the number and of the client's address, never either itself, and no personal data at all.
 """
 
 from __future__ import annotations
@@ -34,13 +34,18 @@ def _window_seconds() -> int:
     return max(int(settings.LOOKUP_FAILURE_WINDOW.total_seconds()), 1)
 
 
+def _digest(kind: str, value: str) -> str:
+    # Keyed, so that the cache (a Redis others may read) holds neither a reservation
+    # number nor a client's address, nor anything a dictionary of either could reverse.
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{kind}:{value}".encode()).hexdigest()[:32]
+
+
 def _client_key(request) -> str:
-    return "lookup-fail:client:" + client_ip(request)
+    return "lookup-fail:client:" + _digest("client", client_ip(request))
 
 
 def _number_key(number: str) -> str:
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{number}".encode()).hexdigest()[:32]
-    return "lookup-fail:number:" + digest
+    return "lookup-fail:number:" + _digest("number", number)
 
 
 def _count(key: str) -> int:

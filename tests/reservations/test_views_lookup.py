@@ -134,6 +134,29 @@ def test_failures_per_client_are_limited_with_429(client, single, settings):
     assert other.status_code == 200
 
 
+def test_rate_limit_keys_hold_neither_the_address_nor_the_number(client, single, monkeypatch):
+    from django.core.cache import cache
+
+    from reservations import ratelimit
+
+    keys = set()
+
+    class Recording:
+        def __getattr__(self, name):
+            method = getattr(cache, name)
+
+            def record(key, *args, **kwargs):
+                keys.add(key)
+                return method(key, *args, **kwargs)
+
+            return record
+
+    monkeypatch.setattr(ratelimit, "cache", Recording())
+    lookup(client, single.number, BIRTH_DATE + timedelta(days=1), REMOTE_ADDR="203.0.113.45")
+    assert len(keys) == 2
+    assert not any("203.0.113.45" in key or single.number in key for key in keys), keys
+
+
 def test_failures_per_number_are_limited_across_clients(client, single, settings):
     settings.LOOKUP_MAX_FAILURES_PER_CLIENT = 100
     settings.LOOKUP_MAX_FAILURES_PER_NUMBER = 3
