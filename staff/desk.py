@@ -5,6 +5,8 @@ the residents' own form (CitizenDetailsForm), recorded as booked by phone and by
 Every look at a resident's details and every change is audited (ids and counts only).
 """
 
+import re
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -28,6 +30,7 @@ from staff.forms import FindBookingForm, MoveSearchForm, SlotSearchForm
 from staff.roles import HEALTH_CENTRE
 
 MAX_RESULTS = 100
+ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
 
 def _bad_request(request):
@@ -70,9 +73,18 @@ def desk_search(request):
     )
 
 
+def _is_id(value: str) -> bool:
+    """An id as the pages write it: ASCII digits, and small enough for the database.
+
+    Not str.isdigit(), which also accepts "²" (that int() refuses), and no 30-digit
+    numbers, which overflow SQLite's and PostgreSQL's bigint: both were a 500.
+    """
+    return ID_PATTERN.fullmatch(value) is not None
+
+
 def _slots_from(values) -> list[Slot] | None:
     """The slots named by ?slot=…&slot=…; None if any id is not a number or does not exist."""
-    if not values or len(values) > 5 or not all(v.isdigit() for v in values):
+    if not values or len(values) > 5 or not all(_is_id(v) for v in values):
         return None
     ids = {int(v) for v in values}
     slots = list(Slot.objects.filter(pk__in=ids).select_related("venue", "screening_type"))
@@ -285,7 +297,7 @@ def desk_move(request, pk):
         chosen = []
         for item in items:
             value = request.POST.get(f"slot_{item.screening_type_id}", "")
-            if not value.isdigit():
+            if not _is_id(value):
                 problems = [_("Choose a new time for every screening in the booking.")]
                 break
             chosen.append(value)

@@ -375,3 +375,18 @@ def test_a_desk_cancel_or_move_that_cannot_be_audited_is_not_made(desk, audit_re
     slot.refresh_from_db()
     target.refresh_from_db()
     assert (slot.booked, target.booked) == (1, 0)
+
+
+@pytest.mark.parametrize("bad_id", ["²", "١", "9" * 30, "-1", " 1"])
+def test_slot_ids_that_are_not_plain_numbers_are_a_bad_request_not_an_error(desk, bad_id):
+    slot = SlotFactory()
+    reservation = services.reservation_create(slots=[slot], details=details())
+
+    assert desk.get(BOOK, {"slot": bad_id}).status_code == 400
+    assert book(desk, [slot], slot=bad_id).status_code == 400
+    move = desk.post(
+        f"/staff/desk/reservations/{reservation.pk}/move/",
+        {f"slot_{slot.screening_type_id}": bad_id},
+    )
+    assert move.status_code in (400, 409)
+    assert reservation.items.get().slot == slot
