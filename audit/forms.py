@@ -1,6 +1,6 @@
 """The filter on the staff audit page (and on its CSV export)."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditEvent
 
 NO_USER = "none"
+UNBOUNDED_BEFORE = date(1900, 1, 1)
+UNBOUNDED_AFTER = date(9000, 12, 31)
 
 
 class AuditFilterForm(forms.Form):
@@ -67,9 +69,12 @@ class AuditFilterForm(forms.Form):
         if data["outcome"]:
             events = events.filter(outcome=data["outcome"])
         tz = timezone.get_current_timezone()
-        if data["date_from"]:
+        # A bound outside UNBOUNDED_BEFORE..UNBOUNDED_AFTER holds every record anyway; as a
+        # datetime it would overflow (0001-01-01 in Japan is before year 1 in UTC, and
+        # 9999-12-31 has no next day), which was a 500.
+        if data["date_from"] and data["date_from"] > UNBOUNDED_BEFORE:
             events = events.filter(at__gte=datetime.combine(data["date_from"], time(), tzinfo=tz))
-        if data["date_to"]:
+        if data["date_to"] and data["date_to"] < UNBOUNDED_AFTER:
             end = datetime.combine(data["date_to"] + timedelta(days=1), time(), tzinfo=tz)
             events = events.filter(at__lt=end)
         return events

@@ -171,3 +171,17 @@ def test_export_uses_crlf_line_ends_and_utc_times(admin_client):
     assert b"\r\n" in body and body.count(b"\n") == body.count(b"\r\n")
     row = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[1]
     assert row[1].endswith("Z") and row[1].startswith(str(event.at.astimezone().year))
+
+
+@pytest.mark.parametrize(
+    "params", [{"date_from": "0001-01-01"}, {"date_to": "9999-12-31"}, {"date_from": "1899-12-31"}]
+)
+def test_dates_at_the_ends_of_the_calendar_filter_nothing_out(admin_client, params):
+    audit.record(action="exports.batch.created")
+    params = {**params, "action": "exports."}
+    response = admin_client.get(LIST, params)
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 1
+    export = admin_client.get(EXPORT, params)
+    assert export.status_code == 200
+    assert len(_csv(export)) == 2  # header and the one record
