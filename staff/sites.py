@@ -6,6 +6,7 @@ the lockout and the audit trail live; the admin's own login page sends people th
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,14 @@ class StaffAdminSite(OTPAdminSite):
         if request.user.is_authenticated and request.user.is_verified():
             return redirect(next_url if self.has_permission(request) else reverse("staff:home"))
         return redirect_to_login(next_url, reverse("staff:login"))
+
+    def autocomplete_view(self, request):
+        """Not offered: no admin form here uses autocomplete_fields.
+
+        Django's endpoint would search any registered admin's search_fields — reservations
+        by フリガナ — outside the audited changelist search, with the term in the URL.
+        """
+        raise Http404
 
     def logout(self, request, extra_context=None):
         from staff.views import logout_view

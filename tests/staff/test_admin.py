@@ -126,3 +126,28 @@ def test_deleting_a_staff_user_is_audited(client, health_centre_user):
     client.post(f"{CHANGELIST}{pk}/delete/", {"post": "yes"})
     assert not User.objects.filter(pk=pk).exists()
     assert AuditEvent.objects.get(action="staff.user.deleted").target_id == str(pk)
+
+
+def test_admin_autocomplete_is_no_unaudited_search_of_residents(admin_client_verified):
+    """Django's autocomplete endpoint searches any registered admin's search_fields — here
+    reservations by フリガナ — without the audited changelist search, with the name in the
+    URL. No admin form uses autocomplete, so it does not exist."""
+    from reservations import services as booking
+    from tests.factories import SlotFactory, details
+
+    booking.reservation_create(slots=[SlotFactory()], details=details())
+    before = AuditEvent.objects.count()
+
+    response = admin_client_verified.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "reservations",
+            "model_name": "notification",
+            "field_name": "reservation",
+            "term": "ヤマダ",
+        },
+    )
+
+    assert response.status_code == 404
+    assert b"results" not in response.content
+    assert AuditEvent.objects.count() == before
