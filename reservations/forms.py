@@ -18,7 +18,7 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
+from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from citizens.forms import DATE_ERROR_PART, JapaneseDateField, JapaneseDateWidget
@@ -61,6 +61,11 @@ class ResidentTextField(forms.CharField):
         self.too_long = too_long
         kwargs.setdefault("validators", []).append(_no_control_characters)
         super().__init__(**kwargs)
+        # NUL is a control character too: one message, not ours plus Django's (whose
+        # Japanese says "enter some characters", the opposite of the advice).
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -76,6 +81,8 @@ class NormalisedEmailField(forms.EmailField):
 
     def to_python(self, value):
         value = unicodedata.normalize("NFKC", super().to_python(value) or "").strip()
+        # Before the validators, so that a NUL gets this one message (see ResidentTextField).
+        _no_control_characters(value)
         if len(value) > EMAIL_MAX:
             raise ValidationError(
                 _("The email address must be %(max)s characters or fewer.") % {"max": EMAIL_MAX},

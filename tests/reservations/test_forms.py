@@ -145,6 +145,17 @@ def test_control_characters_are_refused():
     assert "address" in form(address="新座市\x1b[31m").errors
 
 
+@pytest.mark.parametrize("name", ["name", "furigana", "address", "phone", "email", "email_confirm"])
+def test_a_nul_character_gets_one_clear_message_in_japanese(name):
+    # Django's own Japanese for "Null characters are not allowed." says "enter some
+    # characters", which is the opposite of the advice; and it came on top of ours.
+    from django.utils import translation
+
+    with translation.override("ja"):
+        errors = form(**{name: VALID[name] + "\x00"}).errors.get(name, [])
+        assert errors == ["この欄から特殊な文字を削除してください。"], errors
+
+
 def test_error_summary_links_each_message_to_its_box():
     f = form(name="", birth_date_day="31", birth_date_month="2", sex="")
     assert not f.is_valid()
