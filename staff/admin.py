@@ -10,6 +10,8 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
 from staff import roles, services
@@ -42,6 +44,11 @@ def _diff(before: set, after: set, name: str) -> dict:
 
 admin.site.unregister(User)
 admin.site.unregister(Group)
+# django-otp's own device pages would let a superuser add backup codes of their choosing to
+# someone else's account, or remove their phone, without an audit record. Devices change
+# only through enrolment (/staff/enrol/) and the audited reset action below.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(User)

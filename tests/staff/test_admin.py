@@ -151,3 +151,17 @@ def test_admin_autocomplete_is_no_unaudited_search_of_residents(admin_client_ver
     assert response.status_code == 404
     assert b"results" not in response.content
     assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.parametrize("path", ["/admin/otp_totp/totpdevice/", "/admin/otp_static/staticdevice/"])
+def test_second_factor_devices_are_not_edited_in_the_admin(client, health_centre_user, path):
+    """django-otp's device admin lets a superuser add backup codes of their choosing to
+    someone else's account, or remove their phone, with no audit record. Devices change
+    only through enrolment and the audited reset action."""
+    admin, _root = superuser_client(client)
+    for url in (path, f"{path}add/"):
+        assert admin.get(url).status_code == 404, url
+    device = TOTPDevice.objects.get(user=health_centre_user)
+    if "totp" in path:
+        assert admin.get(f"{path}{device.pk}/delete/").status_code == 404
+    assert b"otp_" not in admin.get("/admin/").content
