@@ -77,8 +77,9 @@ CHANNEL_LABELS = {"web": "Web", "phone": "電話"}
 # OWASP "CSV injection": a cell starting with one of these is a formula in Excel,
 # LibreOffice and Google Sheets; tab and CR are listed because some importers strip them
 # (here they are already spaces by then). The full-width forms are included because
-# Japanese spreadsheets may treat ＝ like =.
-_FORMULA_START = set("=+-@\t\r＝＋－＠")
+# Japanese spreadsheets may treat ＝ like =; so is MINUS SIGN (U+2212), which CP932 writes
+# as the same bytes as －.
+_FORMULA_START = set("=+-@\t\r＝＋－＠\u2212")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 # Unicode variation selectors (e.g. 葛 + VS17 for the 葛飾 glyph): invisible, and no
 # CP932 byte can carry them. They are dropped, and the cell flagged, because the glyph

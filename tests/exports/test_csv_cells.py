@@ -22,7 +22,7 @@ def test_utf8_keeps_every_character():
     assert clean_cell("𠮷田 太郎", encoding="utf-8-sig") == ("𠮷田 太郎", [])
 
 
-@pytest.mark.parametrize("value", ["髙橋", "﨑山", "①番地", "～", "−", "山田 花子"])
+@pytest.mark.parametrize("value", ["髙橋", "﨑山", "①番地", "～", "1−2", "山田 花子"])
 def test_characters_cp932_holds_are_kept_unflagged(value):
     assert clean_cell(value, encoding="cp932") == (value, [])
 
@@ -50,6 +50,8 @@ def test_an_em_dash_becomes_cp932s_horizontal_bar():
         "＋1",
         "－1",
         "＠x",
+        # MINUS SIGN: CP932 writes it as the byte pair of "－" (0x817C), listed above.
+        "−1+2",
         "  =1+1",
         "\u3000=1+1",
     ],
