@@ -28,6 +28,7 @@ from reservations.models import (
     ScreeningType,
     Slot,
     Venue,
+    fiscal_year_of,
 )
 
 
@@ -86,6 +87,43 @@ class SlotAdminForm(forms.ModelForm):
                 code="below_booked",
             )
         return capacity
+
+    def clean(self):
+        # A booked place records its screening and fiscal year (ReservationItem), and the
+        # database's one-booking-per-person-screening-year rule works on those copies.
+        # Changing either under a booking would turn lung bookings into stomach ones, or
+        # count them in the wrong year: the bookings have to be moved or cancelled first.
+        data = super().clean()
+        slot = self.instance
+        if not slot.pk or not slot.items.filter(is_live=True).exists():
+            return data
+        screening = data.get("screening_type")
+        if screening is not None and screening.pk != slot.screening_type_id:
+            self.add_error(
+                "screening_type",
+                ValidationError(
+                    _(
+                        "Residents have booked this slot: its screening cannot be changed. "
+                        "Move or cancel their bookings first."
+                    ),
+                    code="booked_screening",
+                ),
+            )
+        starts_at = data.get("starts_at")
+        if starts_at is not None and fiscal_year_of(
+            timezone.localtime(starts_at).date()
+        ) != fiscal_year_of(slot.local_date):
+            self.add_error(
+                "starts_at",
+                ValidationError(
+                    _(
+                        "Residents have booked this slot: it cannot move to another fiscal "
+                        "year. Move or cancel their bookings first."
+                    ),
+                    code="booked_fiscal_year",
+                ),
+            )
+        return data
 
 
 class FillRateFilter(admin.SimpleListFilter):

@@ -110,6 +110,60 @@ def test_lowering_capacity_below_booked_is_refused_with_a_message(admin_client):
     assert slot.capacity == 5
 
 
+def slot_form(slot, **changes):
+    local = timezone.localtime
+    data = {
+        "venue": slot.venue_id,
+        "screening_type": slot.screening_type_id,
+        "starts_at_0": local(slot.starts_at).strftime("%Y-%m-%d"),
+        "starts_at_1": local(slot.starts_at).strftime("%H:%M:%S"),
+        "ends_at_0": local(slot.ends_at).strftime("%Y-%m-%d"),
+        "ends_at_1": local(slot.ends_at).strftime("%H:%M:%S"),
+        "capacity": str(slot.capacity),
+        "opens_at_0": local(slot.opens_at).strftime("%Y-%m-%d"),
+        "opens_at_1": local(slot.opens_at).strftime("%H:%M:%S"),
+        "closes_at_0": local(slot.closes_at).strftime("%Y-%m-%d"),
+        "closes_at_1": local(slot.closes_at).strftime("%H:%M:%S"),
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_booked_slot_keeps_its_screening_and_fiscal_year(admin_client):
+    from tests.factories import ScreeningTypeFactory
+
+    slot = SlotFactory(capacity=5)
+    reservation = services.reservation_create(slots=[slot], details=details())
+    stomach = ScreeningTypeFactory(code="stomach", name="胃がん検診", min_age=40)
+    url = reverse("admin:reservations_slot_change", args=[slot.pk])
+
+    response = admin_client.post(url, slot_form(slot, screening_type=stomach.pk))
+    assert response.status_code == 200
+    assert "screening_type" in response.context["adminform"].form.errors
+
+    next_year = timezone.localtime(slot.starts_at) + timedelta(days=366)
+    later = slot_form(
+        slot,
+        starts_at_0=next_year.strftime("%Y-%m-%d"),
+        ends_at_0=next_year.strftime("%Y-%m-%d"),
+        closes_at_0=(next_year - timedelta(days=1)).strftime("%Y-%m-%d"),
+    )
+    response = admin_client.post(url, later)
+    assert response.status_code == 200
+    assert "starts_at" in response.context["adminform"].form.errors
+
+    slot.refresh_from_db()
+    item = reservation.items.get()
+    assert slot.screening_type_id == item.screening_type_id
+    assert slot.fiscal_year == item.fiscal_year
+
+    # Once nobody holds a place, the slot may change freely.
+    services.reservation_cancel(reservation=reservation)
+    assert admin_client.post(url, slot_form(slot, screening_type=stomach.pk)).status_code == 302
+    slot.refresh_from_db()
+    assert slot.screening_type_id == stomach.pk
+
+
 def test_saving_a_slot_in_admin_never_overwrites_the_booked_counter(admin_client, monkeypatch):
     from reservations.admin import SlotAdminForm
 
