@@ -147,6 +147,13 @@ class StaffUserAdmin(UserAdmin):
                     _("You cannot reset your own second factor; ask another administrator."),
                 )
                 continue
+            if user.is_superuser and not request.user.is_superuser:
+                # Else an administrator who knows a superuser's password could reset the
+                # phone and enrol their own: the password alone would open that account.
+                messages.warning(
+                    request, _("Only a superuser can reset a superuser's second factor.")
+                )
+                continue
             removed = services.reset_second_factor(user)
             audit.record(
                 action="staff.second_factor.reset",

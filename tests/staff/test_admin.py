@@ -165,3 +165,32 @@ def test_second_factor_devices_are_not_edited_in_the_admin(client, health_centre
     if "totp" in path:
         assert admin.get(f"{path}{device.pk}/delete/").status_code == 404
     assert b"otp_" not in admin.get("/admin/").content
+
+
+def test_an_administrator_cannot_reset_a_superusers_phone(admin_client_verified):
+    """Otherwise an administrator who has seen a superuser's password resets the phone and
+    enrols their own: a password alone would open the superuser's account."""
+    root = make_staff("root", roles=[ADMINISTRATOR])
+    root.is_superuser = True
+    root.save()
+
+    response = admin_client_verified.post(
+        CHANGELIST,
+        {"action": "reset_second_factor", "_selected_action": [root.pk]},
+        follow=True,
+    )
+
+    assert TOTPDevice.objects.filter(user=root).exists()
+    assert not AuditEvent.objects.filter(action="staff.second_factor.reset").exists()
+    assert "スーパーユーザーの二要素認証" in response.content.decode()
+
+
+def test_a_superuser_can_reset_another_superusers_phone(client):
+    admin, _root = superuser_client(client)
+    other = make_staff("root2", roles=[ADMINISTRATOR])
+    other.is_superuser = True
+    other.save()
+
+    admin.post(CHANGELIST, {"action": "reset_second_factor", "_selected_action": [other.pk]})
+
+    assert not TOTPDevice.objects.filter(user=other).exists()
