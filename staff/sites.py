@@ -6,12 +6,14 @@ the lockout and the audit trail live; the admin's own login page sends people th
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
+import audit
 from staff import roles
 
 
@@ -44,6 +46,23 @@ class StaffAdminSite(OTPAdminSite):
         if request.user.is_authenticated and request.user.is_verified():
             return redirect(next_url if self.has_permission(request) else reverse("staff:home"))
         return redirect_to_login(next_url, reverse("staff:login"))
+
+    def password_change(self, request, extra_context=None):
+        """An administrator's own password change, audited like a change by a superuser.
+
+        One transaction: a password change that cannot be audited is not made.
+        """
+        with transaction.atomic():
+            response = super().password_change(request, extra_context)
+            if request.method == "POST" and response.status_code == 302:
+                audit.record(
+                    action="staff.user.password_set",
+                    actor=request.user,
+                    request=request,
+                    target=request.user,
+                    details={"via": "own_password_change"},
+                )
+        return response
 
     def autocomplete_view(self, request):
         """Not offered: no admin form here uses autocomplete_fields.

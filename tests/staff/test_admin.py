@@ -194,3 +194,24 @@ def test_a_superuser_can_reset_another_superusers_phone(client):
     admin.post(CHANGELIST, {"action": "reset_second_factor", "_selected_action": [other.pk]})
 
     assert not TOTPDevice.objects.filter(user=other).exists()
+
+
+def test_changing_ones_own_password_in_the_admin_is_audited(admin_client_verified):
+    response = admin_client_verified.post(
+        "/admin/password_change/",
+        {
+            "old_password": "correct horse battery staple 42",
+            "new_password1": "another long passphrase 7319",
+            "new_password2": "another long passphrase 7319",
+        },
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="staff.user.password_set")
+    assert event.actor_username == "kanri" and event.target_id == str(event.actor_id)
+    assert event.details == {"via": "own_password_change"}
+    # A refused change (wrong old password) changes nothing and records nothing new.
+    admin_client_verified.post(
+        "/admin/password_change/",
+        {"old_password": "wrong", "new_password1": "x" * 20, "new_password2": "x" * 20},
+    )
+    assert AuditEvent.objects.filter(action="staff.user.password_set").count() == 1
