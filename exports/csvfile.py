@@ -89,6 +89,44 @@ _VARIATION_SELECTOR = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 # another Unicode value (the "JIS vs Microsoft" mapping difference): same character.
 _CP932_EQUIVALENTS = str.maketrans({"\u2014": "\u2015"})  # EM DASH → HORIZONTAL BAR
 
+
+def _ibm_extension_codes() -> dict[str, bytes]:
+    """Characters Python's cp932 codec writes in the NEC-selected IBM extension rows
+    (lead bytes ED, EE), mapped to their code in the IBM extension rows (FA–FC).
+
+    Each of these kanji (髙, 﨑, 德 …) has both codes; Windows' own converter, Java's MS932
+    and the WHATWG Shift_JIS encoder write the IBM one and never the NEC-selected one,
+    which systems that know only the IBM rows show as 外字. Python writes the other.
+    """
+    codes = {}
+    for lead in (0xFA, 0xFB, 0xFC):
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFD)):
+            code = bytes((lead, trail))
+            try:
+                char = code.decode("cp932")
+            except UnicodeDecodeError:
+                continue
+            if char.encode("cp932")[0] in (0xED, 0xEE):
+                codes.setdefault(char, code)
+    return codes
+
+
+_IBM_EXTENSION = _ibm_extension_codes()
+_NEC_SELECTED = re.compile("[" + "".join(sorted(_IBM_EXTENSION)) + "]")
+
+
+def encode_cp932(text: str) -> bytes:
+    """text in CP932 as Windows writes it (see _ibm_extension_codes); strict otherwise."""
+    if not _NEC_SELECTED.search(text):
+        return text.encode("cp932")
+    parts, start = [], 0
+    for match in _NEC_SELECTED.finditer(text):
+        parts += [text[start : match.start()].encode("cp932"), _IBM_EXTENSION[match.group()]]
+        start = match.end()
+    parts.append(text[start:].encode("cp932"))
+    return b"".join(parts)
+
+
 FLAG_CONTROL = "改行等"
 FLAG_UNENCODABLE = "外字"
 FLAG_FORMULA = "数式対策"
@@ -209,7 +247,7 @@ class _EncodingSink:
     def write(self, text: str) -> None:
         # Cells were cleaned for this encoding already; "strict" turns any slip into a
         # loud error rather than a silently wrong file.
-        self.write_bytes(text.encode(self.codec))
+        self.write_bytes(encode_cp932(text) if self.codec == "cp932" else text.encode(self.codec))
 
 
 def write_csv(rows: Iterable[tuple[dict, str]], *, encoding: str) -> CsvResult:

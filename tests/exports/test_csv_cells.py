@@ -2,6 +2,7 @@
 record — and every such change is named in the row's 要確認 column."""
 
 import csv
+import hashlib
 import io
 from datetime import timedelta
 
@@ -144,3 +145,25 @@ def test_formula_injection_in_a_booking_is_neutralised_in_the_file(
     assert row["電話番号"] == "048-481-0000"
     assert row["生年月日"] == "1970-05-01"
     assert not row["予約番号"].startswith("'")
+
+
+@pytest.mark.django_db
+def test_ibm_extension_kanji_are_written_with_the_codes_windows_writes(
+    export_settings, health_centre_keys, export_storage_dir, tmp_path, clock, lung_slots
+):
+    """髙 and 﨑 (髙橋, 山﨑: common surnames) each have two CP932 codes. Python's codec
+    writes the NEC-selected one (髙 = EE E0), which Windows, Java's MS932 and the WHATWG
+    Shift_JIS encoder never write and which systems that know only the IBM extension
+    rows show as 外字. The file uses the IBM extension (髙 = FB FC), as Windows does."""
+    book([lung_slots[0]], at=clock, name="髙橋 﨑子")
+
+    batch = services.batch_create_delta(cutoff=clock + timedelta(minutes=5)).batch
+    plaintext = openssl_decrypt(
+        export_storage_dir / batch.stored_name, health_centre_keys, tmp_path
+    )
+
+    assert b"\xfb\xfc" in plaintext and b"\xfa\xb1" in plaintext
+    assert b"\xee\xe0" not in plaintext and b"\xed\x95" not in plaintext
+    (row,) = _rows(batch, health_centre_keys, tmp_path, export_storage_dir)
+    assert row["氏名"] == "髙橋 﨑子" and row["要確認"] == ""
+    assert batch.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
