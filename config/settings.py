@@ -35,6 +35,18 @@ def _read(name, cast, default=_MISSING):
         raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}") from exc
 
 
+def _positive(name, default):
+    """An integer count or duration that must be at least 1.
+
+    0 or a negative number is never meant: a retention of -90 days would purge every
+    booking at once, an idle timeout of 0 would end every staff session on its next request.
+    """
+    value = _read(name, env.int, default)
+    if value < 1:
+        raise ImproperlyConfigured(f"Environment variable {name} must be at least 1, got {value}.")
+    return value
+
+
 DJANGO_ENV = _read("DJANGO_ENV", env.str, "development")
 if DJANGO_ENV not in ("development", "production"):
     raise ImproperlyConfigured(
@@ -189,16 +201,16 @@ STAFF_ALLOWED_NETWORKS = _networks(_read("STAFF_ALLOWED_NETWORKS", env.list, [])
 TRUSTED_PROXY_COUNT = _read("TRUSTED_PROXY_COUNT", env.int, 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("Environment variable TRUSTED_PROXY_COUNT must be 0 or more.")
-STAFF_IDLE_TIMEOUT = timedelta(minutes=_read("STAFF_IDLE_TIMEOUT_MINUTES", env.int, 15))
-STAFF_ABSOLUTE_TIMEOUT = timedelta(hours=_read("STAFF_ABSOLUTE_TIMEOUT_HOURS", env.int, 8))
+STAFF_IDLE_TIMEOUT = timedelta(minutes=_positive("STAFF_IDLE_TIMEOUT_MINUTES", 15))
+STAFF_ABSOLUTE_TIMEOUT = timedelta(hours=_positive("STAFF_ABSOLUTE_TIMEOUT_HOURS", 8))
 OTP_TOTP_ISSUER = _read("OTP_TOTP_ISSUER", env.str, "kenshin")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP secrets or QR codes in the admin
 # Whom staff call when locked out or when a phone is lost (shown on the login and lockout
 # pages), e.g. "情報システム課 内線 1234".
 STAFF_HELP_CONTACT = _read("STAFF_HELP_CONTACT", env.str, "")
 
-AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, 5)
-AXES_COOLOFF_TIME = timedelta(minutes=_read("AXES_COOLOFF_MINUTES", env.int, 15))
+AXES_FAILURE_LIMIT = _positive("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_positive("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Not on password success: a wrong one-time code counts against the same limit, and a
 # correct password must not wipe those failures. staff.views clears them once the second
@@ -348,10 +360,10 @@ if EXPORT_ENCODING not in ("cp932", "utf-8-sig"):
         "Environment variable EXPORT_ENCODING must be 'cp932' or 'utf-8-sig', "
         f"got {EXPORT_ENCODING!r}"
     )
-EXPORT_RETENTION_DAYS = _read("EXPORT_RETENTION_DAYS", env.int, 14)
+EXPORT_RETENTION_DAYS = _positive("EXPORT_RETENTION_DAYS", 14)
 # Reservations (and the personal data in them) are deleted this many days after the
 # screening date: long enough for the health centre's import and any query after it.
-RESERVATION_RETENTION_DAYS = _read("RESERVATION_RETENTION_DAYS", env.int, 90)
+RESERVATION_RETENTION_DAYS = _positive("RESERVATION_RETENTION_DAYS", 90)
 AUDIT_HMAC_KEY = _read(
     "AUDIT_HMAC_KEY", env.str, "" if PRODUCTION else "dev-only-audit-key-not-secret"
 )

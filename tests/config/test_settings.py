@@ -83,3 +83,24 @@ def test_japanese_default_and_tokyo_time():
     assert settings.LANGUAGE_CODE == "ja"
     assert settings.TIME_ZONE == "Asia/Tokyo"
     assert settings.USE_TZ is True
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        # -90 instead of 90 would purge every booking whose screening is before
+        # 90 days from now, i.e. all of them; 0 would expire batches as they are made.
+        ("RESERVATION_RETENTION_DAYS", "-90"),
+        ("EXPORT_RETENTION_DAYS", "0"),
+        # 0 minutes: set_expiry(0) makes it a browser-session cookie, and every request
+        # counts as idle too long; a negative one expires sessions at once.
+        ("STAFF_IDLE_TIMEOUT_MINUTES", "0"),
+        ("STAFF_ABSOLUTE_TIMEOUT_HOURS", "-1"),
+        ("AXES_FAILURE_LIMIT", "0"),
+        ("AXES_COOLOFF_MINUTES", "-5"),
+    ],
+)
+def test_a_count_or_duration_below_one_fails_at_start_up_naming_the_variable(name, value):
+    code, out = load_settings(**{name: value})
+    assert code != 0
+    assert name in out and "at least 1" in out
