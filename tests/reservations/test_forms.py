@@ -218,7 +218,7 @@ def test_booking_state_survives_the_round_trip_and_refuses_tampering():
     assert again.slot_ids == [3, 7]
     assert again.citizen_details() == details
     with pytest.raises(signing.BadSignature):
-        BookingState.loads(packed[:-2] + ("A" if packed[-1] != "A" else "B") + packed[-1])
+        BookingState.loads(packed[:-2] + ("A" if packed[-2] != "A" else "B") + packed[-1])
     with pytest.raises(signing.BadSignature):
         BookingState.loads("")
 
