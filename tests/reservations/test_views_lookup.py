@@ -384,6 +384,23 @@ def test_cancelled_booking_cannot_be_moved(client, single, scene):
     assert response.status_code == 409
 
 
+def test_last_free_day_taken_meanwhile_still_shows_the_message_where_the_summary_links(
+    client, single, scene
+):
+    token = token_for(client, single)
+    key = f"{scene.day.isoformat()}_{scene.centre.pk}"
+    # Every other lung time fills up while the resident is choosing.
+    Slot.objects.filter(screening_type=scene.lung).exclude(pk=scene.lung_hall.pk).update(booked=10)
+    response = client.post("/en/lookup/move/times/", {"token": token, "choice": key})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "There are no other free places" in html
+    summary_links = re.findall(r'<li><a href="#([^"]+)">', html)
+    assert summary_links == ["form-errors"]
+    target = re.search(r'<div id="form-errors"[^>]*>(.*?)</div>\s*</div>', html, re.S)
+    assert target and "no free place any more" in target.group(1)
+
+
 def test_move_with_forged_token_is_403(client, single):
     assert client.post("/lookup/move/", {"token": "forged"}).status_code == 403
     assert client.post("/lookup/move/times/", {"token": "forged"}).status_code == 403
