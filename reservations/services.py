@@ -127,6 +127,15 @@ def eligibility_reasons(
     screening = slot.screening_type
     reasons: list[Reason] = []
 
+    if not screening.is_active:
+        # Withdrawn by an administrator: a confirm page opened before must not book it.
+        reasons.append(
+            Reason(
+                "not_offered",
+                _("%(screening)s is not offered at the moment.")
+                % {"screening": screening_name(screening)},
+            )
+        )
     state = slot.window_state(now)
     if state == "not_open":
         opens = date_format(timezone.localtime(slot.opens_at), "DATETIME_FORMAT")

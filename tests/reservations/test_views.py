@@ -229,6 +229,17 @@ def test_availability_of_inactive_screening_is_404(client, scene):
     assert client.get("/screenings/lung/").status_code == 404
 
 
+def test_a_screening_withdrawn_while_the_confirm_page_was_open_is_not_booked(client, scene):
+    response = submit_details(client, scene.lung_hall)
+    assert response.status_code == 200
+    state = hidden(response, "state")
+    ScreeningType.objects.filter(pk=scene.lung.pk).update(is_active=False)
+    response = client.post("/book/confirm/", {"state": state})
+    assert response.status_code == 409
+    assert not Reservation.objects.exists()
+    assert Slot.objects.get(pk=scene.lung_hall.pk).booked == 0
+
+
 # --- Details ------------------------------------------------------------------------------------
 
 
