@@ -41,6 +41,7 @@ from reservations.templatetags.resident import date_text, places_text, time_text
 NAME_MAX = 60
 FURIGANA_MAX = 60
 ADDRESS_MAX = 200
+PHONE_MAX = 20
 EMAIL_MAX = 254
 # Raw input longer than this is refused outright (a 100,000-character paste, a bot).
 RAW_MAX = 300
@@ -264,7 +265,9 @@ class CitizenDetailsForm(forms.Form):
             raise ValidationError(
                 _("Enter a phone number like 048-481-2211 or 090-1234-5678."), code="invalid"
             )
-        return phone
+        # Kept as typed (048-481-2211) when that fits the column; a hyphen between every
+        # digit does not, and the digits alone say the same.
+        return phone if len(phone) <= PHONE_MAX else digits
 
     def clean(self):
         cleaned = super().clean()

@@ -132,6 +132,22 @@ def test_implausible_phone_numbers_are_refused(phone):
     assert "phone" in form(phone=phone).errors
 
 
+@pytest.mark.parametrize(
+    "phone",
+    ["0-9-0-1-2-3-4-5-6-7-8", "０９０ー１ー２ー３ー４ー５ー６ー７ー８", "(090)(1234)(5678)---"],
+)
+def test_a_valid_phone_number_always_fits_the_phone_column(phone):
+    # A number typed with a hyphen between every digit is a valid number; stored as typed
+    # it was 21 characters, and PostgreSQL refused it at the very last step (a 500).
+    from citizens.models import Citizen
+
+    f = form(phone=phone)
+    assert f.is_valid(), f.errors
+    stored = f.to_details().phone
+    assert stored.replace("-", "") in ("09012345678",)
+    assert len(stored) <= Citizen._meta.get_field("phone").max_length
+
+
 def test_a_hundred_thousand_characters_get_a_message_not_a_crash():
     huge = "あ" * 100_000
     f = CitizenDetailsForm({key: huge for key in VALID})
