@@ -38,6 +38,10 @@ from staff.middleware import start_staff_session
 from staff.network import client_ip, is_staff_path
 
 LOW_BACKUP_CODES = 3
+# Set at a password login that found no second factor at all (first login, or the first
+# after a reset): only such a session may enrol without being verified. A session opened
+# before a reset — perhaps the very one the reset was meant to shut out — may not.
+SESSION_MAY_ENROL = "staff_may_enrol"
 
 
 def _next_url(request, default: str | None = None) -> str:
@@ -156,8 +160,10 @@ def login_view(request):
             auth_login(request, user)  # a new session key, and the old session is gone
             start_staff_session(request)
             audit.record(action="staff.login.password_accepted", actor=user, request=request)
-            step = "staff:verify" if services.has_second_factor(user) else "staff:enrol"
-            return redirect(_with_next(step, next_url))
+            if services.has_second_factor(user):
+                return redirect(_with_next("staff:verify", next_url))
+            request.session[SESSION_MAY_ENROL] = True
+            return redirect(_with_next("staff:enrol", next_url))
 
     return render(
         request,
@@ -237,6 +243,11 @@ def enrol_view(request):
     if services.has_second_factor(user) and not user.is_verified():
         # Backup codes but no authenticator: prove it is them with a backup code first.
         return redirect(_with_next("staff:verify", next_url))
+    if not user.is_verified() and not request.session.get(SESSION_MAY_ENROL):
+        # Signed in while a second factor existed, which has been reset since: the
+        # password must be typed again before a new phone is enrolled.
+        auth_logout(request)
+        return redirect_to_login(next_url)
     if not AxesProxyHandler.is_allowed(request, _credentials(user)):
         return _locked_out(request, user, stage="enrolment")
 
@@ -247,6 +258,7 @@ def enrol_view(request):
         if codes is not None:
             device.refresh_from_db()
             otp_login(request, device)
+            request.session.pop(SESSION_MAY_ENROL, None)
             request.session.cycle_key()
             AxesProxyHandler.reset_attempts(
                 ip_address=client_ip(request), username=user.get_username()

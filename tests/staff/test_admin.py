@@ -215,3 +215,33 @@ def test_changing_ones_own_password_in_the_admin_is_audited(admin_client_verifie
         {"old_password": "wrong", "new_password1": "x" * 20, "new_password2": "x" * 20},
     )
     assert AuditEvent.objects.filter(action="staff.user.password_set").count() == 1
+
+
+def test_a_session_open_before_a_reset_cannot_enrol_a_new_phone(admin_client_verified):
+    """A reset is what an administrator does when a phone, or a session, may be in the
+    wrong hands. A session opened before it must not enrol a phone of its own without the
+    password being typed again: enrolment is for a session whose password login found no
+    second factor (first login, or the first login after a reset)."""
+    from django.test import Client
+
+    victim = make_staff("victim", roles=[HEALTH_CENTRE])
+    stolen = login_staff(Client(), victim)
+    assert stolen.get("/staff/").status_code == 200
+    admin_client_verified.post(
+        CHANGELIST, {"action": "reset_second_factor", "_selected_action": [victim.pk]}
+    )
+
+    response = stolen.get("/staff/enrol/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/login/")
+    assert not TOTPDevice.objects.filter(user=victim).exists()  # no secret was handed out
+    assert stolen.get("/staff/").status_code == 302  # and the session is over
+    assert "_auth_user_id" not in stolen.session
+
+    # The person themselves logs in with the password and enrols as usual.
+    fresh = Client()
+    fresh.post(
+        "/staff/login/", {"username": "victim", "password": "correct horse battery staple 42"}
+    )
+    assert fresh.get("/staff/enrol/").status_code == 200

@@ -4,7 +4,7 @@ import re
 
 import pytest
 from axes.models import AccessAttempt
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import override_settings
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -280,3 +280,21 @@ def test_new_backup_codes_replace_the_old_ones(client, health_centre_user):
     assert set(first).isdisjoint(second)
     stored = set(StaticToken.objects.values_list("token", flat=True))
     assert stored == {c.replace("-", "") for c in second}
+
+
+def test_a_session_that_enrolled_cannot_enrol_again_after_a_reset(client):
+    """The permission to enrol without a second factor ends with the enrolment."""
+    from staff import services
+
+    user = User.objects.create_user("newcomer", password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name=HEALTH_CENTRE))
+    password_step(client, "newcomer")
+    client.get(ENROL)
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert client.post(ENROL, {"token": totp_code(device)}).status_code == 200
+
+    services.reset_second_factor(user)  # an administrator, elsewhere
+
+    response = client.get(ENROL)
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    assert not TOTPDevice.objects.filter(user=user).exists()
