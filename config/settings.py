@@ -168,6 +168,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (rate limits and page cache; Redis in production so that every process agrees) ---
 CACHES = {"default": _read("CACHE_URL", env.cache_url, "locmemcache://kenshin")}
 
+if PRODUCTION:
+    # Quiet fallbacks would be wrong in production: SQLite is for trying kenshin out, and
+    # a per-process memory cache would count look-up failures per gunicorn worker.
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "Environment variable DATABASE_URL must point at PostgreSQL in production."
+        )
+    if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
+        raise ImproperlyConfigured(
+            "Environment variable CACHE_URL must name a shared cache (redis://…) in production."
+        )
+
 # --- Auth and passwords ---------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

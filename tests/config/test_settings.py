@@ -13,12 +13,14 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 20 + "production-secret-for-tests-only-0123456789",
     "ALLOWED_HOSTS": "kenshin.example.jp",
     "AUDIT_HMAC_KEY": "a" * 40,
+    "DATABASE_URL": "postgres://kenshin@127.0.0.1:5432/kenshin",
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
 }
 
 
 def load_settings(**env):
     """Import the settings module in a fresh interpreter; return (exit code, stderr)."""
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "DATABASE_URL"}
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
     result = subprocess.run(
         [
             sys.executable,
@@ -47,7 +49,9 @@ def test_database_url_selects_postgresql():
     assert "postgresql" in out
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "AUDIT_HMAC_KEY"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "AUDIT_HMAC_KEY", "DATABASE_URL", "CACHE_URL"]
+)
 def test_production_refuses_to_start_without_required_values(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     code, out = load_settings(**env)

@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The test run's own switches (tests/conftest.py allows async-unsafe ORM calls for the
 # browser tests) are not part of a production environment.
-NOT_PRODUCTION = {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
+NOT_PRODUCTION = {"DATABASE_URL", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
 
 
 def production_env() -> dict:
@@ -20,6 +20,9 @@ def production_env() -> dict:
         "SECRET_KEY": secrets.token_urlsafe(48)[:64],
         "ALLOWED_HOSTS": "kenshin.example.jp",
         "AUDIT_HMAC_KEY": secrets.token_hex(32),
+        # Parsed, not connected to: `check --deploy` needs no database or cache server.
+        "DATABASE_URL": "postgres://kenshin@127.0.0.1:5432/kenshin",
+        "CACHE_URL": "redis://127.0.0.1:6379/0",
     }
 
 
