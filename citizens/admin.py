@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import Http404
 
 from audit.admin_hooks import AuditedViewMixin
 from citizens.models import Citizen
@@ -34,3 +35,9 @@ class CitizenAdmin(AuditedViewMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        # No list of residents at all: Django allows filtering on any field of the model
+        # (?furigana=…&birth_date=…), which would be an unaudited "does this person
+        # exist" query with the personal data in the URL.
+        raise Http404
