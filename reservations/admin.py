@@ -28,7 +28,6 @@ from reservations.models import (
     ScreeningType,
     Slot,
     Venue,
-    fiscal_year_of,
 )
 
 
@@ -109,18 +108,30 @@ class SlotAdminForm(forms.ModelForm):
                     code="booked_screening",
                 ),
             )
+        venue = data.get("venue")
+        if venue is not None and venue.pk != slot.venue_id:
+            self.add_error(
+                "venue",
+                ValidationError(
+                    _(
+                        "Residents have booked this slot: its venue cannot be changed. "
+                        "Move or cancel their bookings first."
+                    ),
+                    code="booked_venue",
+                ),
+            )
+        # The time of day may change (residents are mailed); the day may not: a set booking
+        # (セット検診) must stay on one day, and the day decides the fiscal year.
         starts_at = data.get("starts_at")
-        if starts_at is not None and fiscal_year_of(
-            timezone.localtime(starts_at).date()
-        ) != fiscal_year_of(slot.local_date):
+        if starts_at is not None and timezone.localtime(starts_at).date() != slot.local_date:
             self.add_error(
                 "starts_at",
                 ValidationError(
                     _(
-                        "Residents have booked this slot: it cannot move to another fiscal "
-                        "year. Move or cancel their bookings first."
+                        "Residents have booked this slot: it cannot move to another day. "
+                        "Move or cancel their bookings first."
                     ),
-                    code="booked_fiscal_year",
+                    code="booked_day",
                 ),
             )
         return data
@@ -185,6 +196,15 @@ class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
         fields = [f for f in form.changed_data if f not in ("capacity", "booked")]
         if fields:
             obj.save(update_fields=fields)
+        if {"starts_at", "ends_at"} & set(fields):
+            # Same transaction as the save: everyone booked is mailed and the next export
+            # batch carries the booking as changed (変更).
+            told = services.slot_times_changed(slot=obj)
+            if told:
+                messages.info(
+                    request,
+                    _("%(n)s booked residents will be mailed the new time.") % {"n": told},
+                )
 
     def get_urls(self):
         return [

@@ -606,3 +606,25 @@ def slots_bulk_create(
         new = [s for s in wanted if (s.screening_type.pk, s.starts_at) not in existing]
         Slot.objects.bulk_create(new, batch_size=500)
     return len(new), len(wanted) - len(new)
+
+
+def slot_times_changed(*, slot: Slot, now: datetime | None = None) -> int:
+    """Tell everyone booked into `slot` that its time has changed.
+
+    Bumps each live reservation's `changed_at` (so the next export batch carries it as
+    変更) and queues a change mail, inside the caller's transaction. Returns how many
+    reservations were told.
+    """
+    now = now or timezone.now()
+    reservations = list(
+        Reservation.objects.filter(
+            items__slot=slot, items__is_live=True, status=Reservation.Status.CONFIRMED
+        )
+        .select_related("citizen")
+        .distinct()
+    )
+    for reservation in reservations:
+        Reservation.objects.filter(pk=reservation.pk).update(changed_at=now)
+        _queue_notification(reservation, Notification.Kind.CHANGE)
+    log.info("slot.times_changed slot=%s reservations=%s", slot.pk, len(reservations))
+    return len(reservations)

@@ -164,6 +164,54 @@ def test_a_booked_slot_keeps_its_screening_and_fiscal_year(admin_client):
     assert slot.screening_type_id == stomach.pk
 
 
+def test_a_booked_slot_keeps_its_venue_and_day(admin_client):
+    slot = SlotFactory(capacity=5)
+    services.reservation_create(slots=[slot], details=details())
+    url = reverse("admin:reservations_slot_change", args=[slot.pk])
+
+    response = admin_client.post(url, slot_form(slot, venue=VenueFactory().pk))
+    assert "venue" in response.context["adminform"].form.errors
+
+    next_day = timezone.localtime(slot.starts_at) + timedelta(days=1)
+    response = admin_client.post(
+        url,
+        slot_form(
+            slot,
+            starts_at_0=next_day.strftime("%Y-%m-%d"),
+            ends_at_0=next_day.strftime("%Y-%m-%d"),
+        ),
+    )
+    assert "starts_at" in response.context["adminform"].form.errors
+    slot.refresh_from_db()
+    assert slot.local_date == timezone.localtime(slot.starts_at).date()
+    assert timezone.localtime(slot.starts_at) == next_day - timedelta(days=1)
+
+
+def test_a_new_time_on_the_same_day_is_mailed_and_exported_as_a_change(admin_client):
+    from reservations.models import Notification, Reservation
+
+    slot = SlotFactory(capacity=5)
+    reservation = services.reservation_create(slots=[slot], details=details())
+    before = Reservation.objects.get(pk=reservation.pk).changed_at
+    later = timezone.localtime(slot.starts_at) + timedelta(minutes=30)
+    response = admin_client.post(
+        reverse("admin:reservations_slot_change", args=[slot.pk]),
+        slot_form(
+            slot,
+            starts_at_1=later.strftime("%H:%M:%S"),
+            ends_at_1=(later + timedelta(minutes=30)).strftime("%H:%M:%S"),
+        ),
+    )
+    assert response.status_code == 302
+    slot.refresh_from_db()
+    assert timezone.localtime(slot.starts_at) == later
+    assert Reservation.objects.get(pk=reservation.pk).changed_at > before
+    kinds = list(
+        Notification.objects.filter(reservation=reservation).values_list("kind", flat=True)
+    )
+    assert kinds.count("change") == 1
+
+
 def test_saving_a_slot_in_admin_never_overwrites_the_booked_counter(admin_client, monkeypatch):
     from reservations.admin import SlotAdminForm
 
