@@ -29,6 +29,7 @@ LABELS = {
     "exports.batch.discarded": _("Export batch deleted without import"),
     "exports.batch.expired": _("Unconfirmed export batch deleted after retention period"),
     "reservations.reservation.purged": _("Reservations past retention deleted"),
+    "reservations.history.pruned": _("Screening history past every interval deleted"),
 }
 
 

@@ -5,6 +5,7 @@ collected. Screening results are never stored here (they would be 要配慮個�
 """
 
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from citizens.normalize import furigana_key
@@ -49,3 +50,15 @@ class Citizen(models.Model):
 def person_key(furigana: str, birth_date) -> str:
     """Who a person is, for the one-booking-per-screening-per-year rule: フリガナ + 生年月日."""
     return f"{furigana_key(furigana)}|{birth_date.isoformat()}"
+
+
+def person_hash(person_key_value: str) -> str:
+    """A keyed hash of person_key: recognises the same person again, does not say who.
+
+    Keyed with SECRET_KEY (salted_hmac), so the list of hashes cannot be reversed by
+    hashing every name and birthday without the key. Rotating SECRET_KEY makes old hashes
+    unrecognisable (the interval rule then forgets past screenings; see README).
+    """
+    return salted_hmac(
+        "kenshin.citizens.person_hash", person_key_value, algorithm="sha256"
+    ).hexdigest()

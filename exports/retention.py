@@ -24,6 +24,7 @@ from citizens.models import Citizen
 from exports.models import Batch
 from exports.services import exports_storage
 from reservations.models import Notification, Reservation, ReservationItem
+from reservations.services import screening_history_keep, screening_history_prune
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class PurgeResult:
     citizens: int = 0
     items: int = 0
     notifications: int = 0
+    history_kept: int = 0
 
 
 def reservations_due(*, now: datetime | None = None):
@@ -120,6 +122,9 @@ def reservations_purge(
             span = ReservationItem.objects.filter(reservation_id__in=ids).aggregate(
                 first=Min("slot__starts_at"), last=Max("slot__starts_at")
             )
+            # The interval rule must outlive the personal data: keep a keyed hash of who
+            # had which screening in which fiscal year (reservations.ScreeningHistory).
+            kept = screening_history_keep(reservation_ids=ids)
             _total, deleted = Reservation.objects.filter(pk__in=ids).delete()
             citizens, _ = Citizen.objects.filter(pk__in=[c for _pk, c in chunk]).delete()
             counts = {
@@ -127,6 +132,7 @@ def reservations_purge(
                 "citizens": citizens,
                 "items": deleted.get(ReservationItem._meta.label, 0),
                 "notifications": deleted.get(Notification._meta.label, 0),
+                "history_kept": kept,
             }
             audit.record(
                 action="reservations.reservation.purged",
@@ -147,3 +153,16 @@ def reservations_purge(
 
 def _day(moment: datetime | None) -> str | None:
     return timezone.localdate(moment).isoformat() if moment else None
+
+
+def history_prune(*, now: datetime | None = None) -> int:
+    """Forget screening history no interval rule needs any more; audited with the count."""
+    with transaction.atomic():
+        forgotten = screening_history_prune(now=now)
+        if forgotten:
+            audit.record(
+                action="reservations.history.pruned",
+                outcome="success",
+                details={"rows": forgotten},
+            )
+    return forgotten

@@ -313,6 +313,34 @@ class ReservationItem(models.Model):
         return f"{self.reservation_id}/{self.slot_id}"
 
 
+class ScreeningHistory(models.Model):
+    """That someone had a screening in a fiscal year, kept after their booking was purged.
+
+    Reservations (and the personal data in them) are deleted RESERVATION_RETENTION_DAYS
+    after the screening, but the interval rule (e.g. breast screening every two fiscal
+    years) and one-booking-per-fiscal-year must outlive that. This row keeps only a keyed
+    hash of フリガナ + 生年月日, the screening and the fiscal year — not who it was — and is
+    itself deleted once the interval has passed.
+    """
+
+    person_hash = models.CharField(max_length=64)
+    screening_type = models.ForeignKey(ScreeningType, on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = _("screening history")
+        verbose_name_plural = _("screening history")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person_hash", "screening_type", "fiscal_year"],
+                name="one_history_row_per_person_screening_year",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.screening_type_id}/{self.fiscal_year}"
+
+
 class Notification(models.Model):
     """Transactional outbox: a mail to send, written in the booking's own transaction.
 

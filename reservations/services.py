@@ -20,12 +20,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from citizens.models import Citizen
+from citizens.models import Citizen, person_hash
 from citizens.models import person_key as make_person_key
 from reservations.models import (
     Notification,
     Reservation,
     ReservationItem,
+    ScreeningHistory,
     ScreeningType,
     Slot,
     fiscal_year_end,
@@ -200,6 +201,15 @@ def eligibility_reasons(
         nearby = nearby.exclude(reservation=ignore_reservation)
     # One query, so a booking committed in between cannot make the answer inconsistent.
     booked_years = set(nearby.values_list("fiscal_year", flat=True))
+    # Screenings whose bookings were already purged (retention) still count.
+    booked_years |= set(
+        ScreeningHistory.objects.filter(
+            person_hash=person_hash(person_key),
+            screening_type=screening,
+            fiscal_year__gt=fiscal_year - screening.interval_years,
+            fiscal_year__lt=fiscal_year + screening.interval_years,
+        ).values_list("fiscal_year", flat=True)
+    )
     if fiscal_year in booked_years:
         reasons.append(
             Reason(
@@ -628,3 +638,34 @@ def slot_times_changed(*, slot: Slot, now: datetime | None = None) -> int:
         _queue_notification(reservation, Notification.Kind.CHANGE)
     log.info("slot.times_changed slot=%s reservations=%s", slot.pk, len(reservations))
     return len(reservations)
+
+
+def screening_history_keep(*, reservation_ids) -> int:
+    """Before reservations are purged: remember who had which screening in which year.
+
+    Only live (not cancelled) screenings count, as in eligibility_reasons. Runs inside the
+    purge's transaction. Returns how many history rows were written.
+    """
+    rows = [
+        ScreeningHistory(
+            person_hash=person_hash(person_key),
+            screening_type_id=screening_type_id,
+            fiscal_year=fiscal_year,
+        )
+        for person_key, screening_type_id, fiscal_year in ReservationItem.objects.filter(
+            reservation_id__in=reservation_ids, is_live=True
+        ).values_list("person_key", "screening_type_id", "fiscal_year")
+    ]
+    ScreeningHistory.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def screening_history_prune(*, now: datetime | None = None) -> int:
+    """Forget history rows that no interval rule can need any more. Returns the count."""
+    current = fiscal_year_of(timezone.localdate(now or timezone.now()))
+    deleted = 0
+    for screening in ScreeningType.objects.all():
+        deleted += ScreeningHistory.objects.filter(
+            screening_type=screening, fiscal_year__lte=current - screening.interval_years
+        ).delete()[0]
+    return deleted

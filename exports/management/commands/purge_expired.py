@@ -32,10 +32,12 @@ class Command(BaseCommand):
             raise CommandError("--chunk-size must be 1 or more")
         batches = retention.batches_expire(dry_run=dry_run)
         purged = retention.reservations_purge(chunk_size=chunk_size, dry_run=dry_run)
+        forgotten = 0 if dry_run else retention.history_prune()
         verb = "would delete" if dry_run else "deleted"
         self.stdout.write(
             f"purge_expired {verb}: batches={len(batches)} "
             f"reservations={purged.reservations} citizens={purged.citizens} "
             f"items={purged.items} notifications={purged.notifications} "
+            f"history_kept={purged.history_kept} history_forgotten={forgotten} "
             f"(screenings before {purged.screenings_before:%Y-%m-%d})"
         )
