@@ -33,3 +33,13 @@ def test_migrations_are_complete():
 
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
+
+
+def test_the_error_page_gives_the_health_centres_phone(rf):
+    from django.conf import settings
+
+    from config.views import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert settings.HEALTH_CENTRE_PHONE in response.content.decode()
