@@ -82,6 +82,8 @@ def test_export_cutoff_now_means_a_minute_ago(export_settings, clock, lung_slots
         (["--full", "--from", "2026-06-01", "--to", "June"], "expected a date"),
         (["--from", "2026-06-01"], "--from/--to go with --full"),
         (["--full", "--from", "2026-06-02", "--to", "2026-06-01"], "--to must not be before"),
+        (["--full", "--from", "2026-06-01", "--to", "9999-12-31"], "between 2000 and 2999"),
+        (["--full", "--from", "0001-01-01", "--to", "2026-06-01"], "between 2000 and 2999"),
     ],
 )
 def test_export_rejects_bad_arguments_with_a_clear_message(export_settings, args, message):

@@ -33,9 +33,13 @@ def _cutoff(value: str) -> datetime:
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"{value!r}: expected a date such as 2026-06-01") from None
+    # The period's end is the next day's midnight: 9999-12-31 would have none.
+    if not 2000 <= day.year <= 2999:
+        raise CommandError(f"{value!r}: expected a date between 2000 and 2999")
+    return day
 
 
 class Command(BaseCommand):
