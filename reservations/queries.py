@@ -244,6 +244,30 @@ def set_candidates(
     return eligible
 
 
+# --- Days where every screening of a set has a place ------------------------------------
+
+
+def _days_with_every_screening(
+    type_ids: set[int], slots
+) -> list[tuple[date, Venue, dict[int, list[Slot]]]]:
+    """`slots` grouped by day and venue, keeping only the days and venues that have a slot
+    of every screening in `type_ids` (a set booking is one visit), in date order, each
+    screening's slots in time order."""
+    grouped: dict[tuple[date, int], dict[int, list[Slot]]] = defaultdict(lambda: defaultdict(list))
+    venues: dict[int, Venue] = {}
+    for slot in slots:
+        grouped[(slot.local_date, slot.venue_id)][slot.screening_type_id].append(slot)
+        venues[slot.venue_id] = slot.venue
+    found = []
+    for (day, venue_id), choices in sorted(grouped.items()):
+        if set(choices) != type_ids:
+            continue
+        for choice in choices.values():
+            choice.sort(key=lambda s: s.starts_at)
+        found.append((day, venues[venue_id], dict(choices)))
+    return found
+
+
 # --- Moving a booking ---------------------------------------------------------------------
 
 
@@ -284,21 +308,83 @@ def move_options(reservation: Reservation, now: datetime | None = None) -> list[
         .select_related("venue", "screening_type")
         .order_by("starts_at")
     )
-    grouped: dict[tuple[date, int], dict[int, list[Slot]]] = defaultdict(lambda: defaultdict(list))
-    venues: dict[int, Venue] = {}
-    for slot in [*free, *(item.slot for item in items)]:
-        grouped[(slot.local_date, slot.venue_id)][slot.screening_type_id].append(slot)
-        venues[slot.venue_id] = slot.venue
     options = []
-    for (day, venue_id), choices in sorted(grouped.items()):
-        if set(choices) != type_ids:
-            continue
-        for slots in choices.values():
-            slots.sort(key=lambda s: s.starts_at)
+    for day, venue, choices in _days_with_every_screening(
+        type_ids, [*free, *(item.slot for item in items)]
+    ):
         if all({s.pk for s in slots} <= current for slots in choices.values()):
             continue  # only the booking's own places: nothing to move to
-        options.append(MoveOption(day, venues[venue_id], dict(choices)))
+        options.append(MoveOption(day, venue, choices))
     return options
+
+
+# --- A set booking that lost the race -----------------------------------------------------
+
+
+@dataclass
+class SetAlternative:
+    """Another visit where every screening of a set booking (セット検診) has a place."""
+
+    day: date
+    venue: Venue
+    slots: list[Slot]  # one per screening, in the order the resident chose them
+
+
+def set_alternatives(
+    chosen: list[Slot], *, full: Slot, now: datetime | None = None, limit: int = 5
+) -> list[SetAlternative]:
+    """For a set booking one of whose places has just gone: the nearest days and venues
+    where every chosen screening still has a free place.
+
+    Offering times for the full screening alone would drop the others from the booking
+    without a word. Later days come first, then earlier ones (as nearest_free_slots); on
+    one day the chosen venue comes first. Each screening gets the free time nearest to the
+    one chosen for it, preferring times that do not overlap the others.
+    """
+    now = now or timezone.now()
+    order = [s.screening_type_id for s in chosen]
+    wanted = {s.screening_type_id: _minutes(s.starts_at) for s in chosen}
+    free = (
+        Slot.objects.bookable(now)
+        .filter(screening_type_id__in=order, screening_type__is_active=True)
+        .exclude(pk=full.pk)
+        .select_related("venue", "screening_type")
+        .order_by("starts_at")
+    )
+    day, venue_id = chosen[0].local_date, chosen[0].venue_id
+    found = _days_with_every_screening(set(order), free)
+    found.sort(key=lambda o: (o[0] < day, abs((o[0] - day).days), o[1].pk != venue_id))
+    alternatives = []
+    for option_day, venue, choices in found[:limit]:
+        picked: list[Slot] = []
+        for type_id in order:
+            candidates = sorted(
+                choices[type_id], key=lambda s: abs(_minutes(s.starts_at) - wanted[type_id])
+            )
+            apart = [s for s in candidates if not any(_overlap(s, p) for p in picked)]
+            picked.append((apart or candidates)[0])
+        alternatives.append(SetAlternative(option_day, venue, picked))
+    return alternatives
+
+
+def still_bookable(slots: list[Slot], now: datetime | None = None) -> list[Slot]:
+    """Those of `slots` that can still be booked now (fresh from the database), in order."""
+    fresh = {
+        s.pk: s
+        for s in Slot.objects.bookable(now or timezone.now())
+        .filter(pk__in=[s.pk for s in slots], screening_type__is_active=True)
+        .select_related("venue", "screening_type")
+    }
+    return [fresh[s.pk] for s in slots if s.pk in fresh]
+
+
+def _minutes(moment: datetime) -> int:
+    local = timezone.localtime(moment)
+    return local.hour * 60 + local.minute
+
+
+def _overlap(a: Slot, b: Slot) -> bool:
+    return a.starts_at < b.ends_at and b.starts_at < a.ends_at
 
 
 def current_fiscal_year() -> int:

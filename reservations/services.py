@@ -272,7 +272,7 @@ def nearest_free_slots(slot: Slot, *, limit: int = 5, now: datetime | None = Non
 # --- Booking ------------------------------------------------------------------------------------
 
 
-def _validate_selection(slots: list[Slot]) -> None:
+def validate_selection(slots: list[Slot]) -> None:
     if not slots:
         raise InvalidSelection("no slot chosen")
     if len({s.screening_type_id for s in slots}) != len(slots):
@@ -334,7 +334,7 @@ def reservation_create(
     """
     now = now or timezone.now()
     slots = sorted(slots, key=lambda s: s.pk)
-    _validate_selection(slots)
+    validate_selection(slots)
 
     if form_token:
         existing = Reservation.objects.filter(form_token=form_token).first()
@@ -489,7 +489,7 @@ def reservation_move(
     """
     now = now or timezone.now()
     new_slots = sorted(new_slots, key=lambda s: s.pk)
-    _validate_selection(new_slots)
+    validate_selection(new_slots)
     if not reservation.is_live:
         raise NotCancellable("already cancelled")
     # Early, friendly refusal; checked again below once the reservation's row is locked.

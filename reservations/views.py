@@ -16,6 +16,7 @@ Views parse, call a service and render; the rules live in services and queries.
 from __future__ import annotations
 
 import logging
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -253,15 +254,18 @@ def _slot_or_404(slot_id) -> Slot:
 
 def _slots_from_state(state: BookingState) -> list[Slot] | None:
     """The state's slots in its order (primary first), or None if any has vanished."""
+    return _slots_by_id(state.slot_ids)
+
+
+def _slots_by_id(slot_ids: list[int]) -> list[Slot] | None:
+    """The slots in the order given, or None if any has vanished or comes twice."""
     found = {
         s.pk: s
-        for s in Slot.objects.select_related("screening_type", "venue").filter(
-            pk__in=state.slot_ids
-        )
+        for s in Slot.objects.select_related("screening_type", "venue").filter(pk__in=slot_ids)
     }
-    if len(found) != len(set(state.slot_ids)) or len(state.slot_ids) != len(set(state.slot_ids)):
+    if len(found) != len(set(slot_ids)) or len(slot_ids) != len(set(slot_ids)):
         return None
-    return [found[pk] for pk in state.slot_ids]
+    return [found[pk] for pk in slot_ids]
 
 
 def _load_state(request) -> BookingState | None:
@@ -351,10 +355,12 @@ def book(request, slot_id):
         return _details_page(request, slot, form, form_token, previous=previous, status=400)
 
     state = BookingState(form_token, [slot.pk], BookingState.pack_details(details))
-    if slot.remaining <= 0:
-        # Filled while they were typing: offer the nearest free times, details kept.
-        return _full_page(request, state, slot, now)
     chosen = previous.slot_ids[1:] if previous and previous.slot_ids[0] == slot.pk else []
+    if slot.remaining <= 0:
+        # Filled while they were typing: offer the nearest free times, details kept (and
+        # the other screenings of the set, when they came back to change their details).
+        extra = _slots_by_id(chosen) or []
+        return _full_page(request, state, slot, now, chosen=[slot, *extra])
     return _extras_or_confirm(request, state, slot, details, chosen=chosen, now=now)
 
 
@@ -405,18 +411,28 @@ def _confirm_page(request, state, slots, details, *, can_change=None, status=200
     )
 
 
-def _full_page(request, state, slot, now, *, status=409):
-    """Someone else took the place: the nearest free times, with the details kept."""
-    return _page(
-        request,
-        "reservations/book_full.html",
-        {
-            "slot": slot,
-            "alternatives": services.nearest_free_slots(slot, now=now),
-            "state": state.dumps(),
-        },
-        status=status,
-    )
+def _full_page(request, state, slot, now, *, chosen=(), alternatives=None, lost_race=False):
+    """Someone else took the place: the nearest free times, with the details kept.
+
+    When the place was one of a set (セット検診), the alternatives are days where every
+    chosen screening has a place, and the others can be booked without the one that
+    filled: no screening the resident chose is dropped without their say.
+    """
+    others = [s for s in chosen if s.pk != slot.pk]
+    context = {"slot": slot, "state": state.dumps(), "lost_race": lost_race}
+    if others:
+        context.update(
+            {
+                "others": _(", ").join(translated(s.screening_type, "name") for s in others),
+                "set_alternatives": queries.set_alternatives(list(chosen), full=slot, now=now),
+                "kept": queries.still_bookable(others, now),
+            }
+        )
+    else:
+        if alternatives is None:
+            alternatives = services.nearest_free_slots(slot, now=now)
+        context["alternatives"] = alternatives
+    return _page(request, "reservations/book_full.html", context, status=409)
 
 
 @allow("POST")
@@ -464,38 +480,53 @@ def book_edit(request):
 @allow("POST")
 @private
 def book_choose(request):
-    """The loser of a race picks one of the nearest free times; their details are kept."""
+    """The loser of a race picks one of the nearest free times (or, for a set booking,
+    one day with a time for each screening); their details are kept."""
     state = _load_state(request)
     if state is None:
         return _bad_request(request)
-    try:
-        slot_id = int(request.POST.get("slot", ""))
-    except ValueError:
+    values = request.POST.getlist("slot")
+    # Digits that fit a database integer (a 40-digit number would overflow SQLite's).
+    if not values or not all(re.fullmatch(r"[0-9]{1,18}", value) for value in values):
         return _bad_request(request)
-    slot = Slot.objects.select_related("screening_type", "venue").filter(pk=slot_id).first()
-    if slot is None or not slot.screening_type.is_active:
+    slot_ids = [int(value) for value in values]
+    slots = _slots_by_id(slot_ids[:10])
+    if not slots or len(slots) != len(slot_ids):
+        return _bad_request(request)
+    if not all(s.screening_type.is_active for s in slots):
+        return _bad_request(request)
+    try:
+        services.validate_selection(slots)
+    except services.InvalidSelection:
         return _bad_request(request)
     details = state.citizen_details()
     now = timezone.now()
-    reasons = services.eligibility_reasons(
-        slot=slot,
-        birth_date=details.birth_date,
-        sex=details.sex,
-        person_key=details.person_key,
-        now=now,
-    )
-    state.slot_ids = [slot.pk]
-    if any(r.code == "full" for r in reasons):
-        return _full_page(request, state, slot, now)
+    reasons = [
+        (slot, reason)
+        for slot in slots
+        for reason in services.eligibility_reasons(
+            slot=slot,
+            birth_date=details.birth_date,
+            sex=details.sex,
+            person_key=details.person_key,
+            now=now,
+        )
+    ]
+    state.slot_ids = slot_ids
+    for slot, reason in reasons:
+        if reason.code == "full":
+            return _full_page(request, state, slot, now, chosen=slots)
     if reasons:
         return _problem(
             request,
             _("This time cannot be booked"),
-            [r.message for r in reasons],
+            [reason.message for _slot, reason in reasons],
             status=409,
             links=[(reverse("reservations:home"), _("Back to the top page"))],
         )
-    return _extras_or_confirm(request, state, slot, details, now=now)
+    if len(slots) > 1:
+        return _confirm_page(request, state, slots, details, can_change=True)
+    return _extras_or_confirm(request, state, slots[0], details, now=now)
 
 
 @allow("POST")
@@ -519,17 +550,14 @@ def book_confirm(request):
             now=now,
         )
     except services.SlotFull as full:
-        state.slot_ids = [full.slot.pk]
-        return _page(
+        return _full_page(
             request,
-            "reservations/book_full.html",
-            {
-                "slot": _slot_or_404(full.slot.pk),
-                "alternatives": full.alternatives,
-                "state": state.dumps(),
-                "lost_race": True,
-            },
-            status=409,
+            state,
+            _slot_or_404(full.slot.pk),
+            now,
+            chosen=slots,
+            alternatives=full.alternatives,
+            lost_race=True,
         )
     except services.AlreadyBooked as already:
         return _already_booked(request, already)

@@ -83,6 +83,22 @@ def test_booking_error_states_are_accessible(live_server, new_page, place, langu
 
 
 @LANGUAGES
+def test_lost_race_on_a_set_booking_is_accessible(live_server, new_page, place, language):
+    text = TEXT[language]
+    page = new_page()
+    page.goto(f"{live_server.url}{text['prefix']}/book/{place.lung_slot.pk}/")
+    fill_details(page, text["dob"])
+    button(page, text["continue"]).click()
+    page.check(f'input[name="extra_{place.stomach.pk}"][value="{place.stomach_slot.pk}"]')
+    button(page, text["continue"]).click()
+    Slot.objects.filter(pk=place.stomach_slot.pk).update(booked=10)
+    button(page, text["book"]).click()
+    # Both screenings a week later, or lung alone: two forms, three slots.
+    assert page.locator('form input[name="slot"]').count() == 3
+    check_accessible(page, "lost the race on a set booking")
+
+
+@LANGUAGES
 def test_lookup_error_states_are_accessible(live_server, new_page, place, language, settings):
     text = TEXT[language]
     url = f"{live_server.url}{text['prefix']}"

@@ -553,6 +553,105 @@ def test_choosing_an_unknown_alternative_is_400(client, scene):
         assert client.post("/book/choose/", {"state": state, "slot": slot}).status_code == 400
 
 
+def set_confirm_state(client, scene, prefix="/en"):
+    """The confirm page's state for lung at 9:00 + stomach at 9:30 (a セット検診)."""
+    response = submit_details(client, scene.lung_slot, prefix)
+    response = client.post(
+        f"{prefix}/book/extras/",
+        {"state": hidden(response, "state"), f"extra_{scene.stomach.pk}": scene.stomach_slot.pk},
+    )
+    assert "reservations/book_confirm.html" in template_names(response)
+    return hidden(response, "state")
+
+
+def choice_forms(response):
+    """The slot ids behind each "choose" button of the full page, one list per form."""
+    forms = re.findall(r"<form[^>]*book/choose/.*?</form>", response.content.decode(), re.S)
+    return [[int(pk) for pk in re.findall(r'name="slot" value="(\d+)"', f)] for f in forms]
+
+
+def test_set_booking_race_loser_keeps_every_chosen_screening(client, scene):
+    state = set_confirm_state(client, scene)
+    Slot.objects.filter(pk=scene.stomach_slot.pk).update(booked=10)  # someone was faster
+    lost = client.post("/en/book/confirm/", {"state": state})
+    assert lost.status_code == 409
+    text = lost.content.decode()
+    assert "Lung cancer screening" in text and "None of your screenings has been booked" in text
+    forms = choice_forms(lost)
+    # Every offer keeps lung: the set a week later, or lung alone, said so in words.
+    assert [scene.lung_later.pk, scene.stomach_later.pk] in forms
+    assert [scene.lung_slot.pk] in forms
+    assert "Book without Stomach cancer screening" in text
+    assert all(
+        scene.lung.pk in {Slot.objects.get(pk=pk).screening_type_id for pk in f} for f in forms
+    )
+
+    chosen = client.post(
+        "/en/book/choose/",
+        {"state": hidden(lost, "state"), "slot": [scene.lung_later.pk, scene.stomach_later.pk]},
+    )
+    assert "reservations/book_confirm.html" in template_names(chosen)
+    done = client.post("/en/book/confirm/", {"state": hidden(chosen, "state")})
+    assert done.status_code == 303
+    assert {i.slot_id for i in Reservation.objects.get().items.all()} == {
+        scene.lung_later.pk,
+        scene.stomach_later.pk,
+    }
+
+
+def test_set_booking_race_offers_another_time_the_same_day_first(client, scene):
+    stomach_ten = Scene.slot(scene.stomach, scene.centre, scene.day, 10, 0)
+    state = set_confirm_state(client, scene, prefix="")
+    Slot.objects.filter(pk=scene.stomach_slot.pk).update(booked=10)
+    lost = client.post("/book/confirm/", {"state": state})
+    assert choice_forms(lost)[0] == [scene.lung_slot.pk, stomach_ten.pk]
+
+
+def test_set_booking_race_loser_may_book_the_other_screening_alone(client, scene):
+    state = set_confirm_state(client, scene)
+    Slot.objects.filter(pk=scene.stomach_slot.pk).update(booked=10)
+    lost = client.post("/en/book/confirm/", {"state": state})
+    without = re.search(
+        r"<form[^>]*book/choose/((?:(?!</form>).)*)Book without Stomach cancer screening",
+        lost.content.decode(),
+        re.S,
+    )
+    assert without, "a button that keeps lung and leaves out stomach, in words"
+    slots = re.findall(r'name="slot" value="(\d+)"', without.group(1))
+    assert slots == [str(scene.lung_slot.pk)]
+    chosen = client.post("/en/book/choose/", {"state": hidden(lost, "state"), "slot": slots})
+    state = hidden(chosen, "state")
+    if "reservations/book_extras.html" in template_names(chosen):
+        chosen = client.post("/en/book/extras/", {"state": state})
+        state = hidden(chosen, "state")
+    assert client.post("/en/book/confirm/", {"state": state}).status_code == 303
+    assert Reservation.objects.get().items.get().slot_id == scene.lung_slot.pk
+
+
+def test_set_keeps_its_other_screening_when_the_first_fills_while_details_change(client, scene):
+    state = set_confirm_state(client, scene)
+    edit = client.post("/en/book/edit/", {"state": state})
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=10)
+    lost = client.post(
+        f"/en/book/{scene.lung_slot.pk}/",
+        {**PERSON, "form_token": hidden(edit, "form_token"), "state": hidden(edit, "state")},
+    )
+    assert lost.status_code == 409
+    assert [scene.lung_later.pk, scene.stomach_later.pk] in choice_forms(lost)
+
+
+def test_choosing_a_set_on_two_days_or_twice_the_same_slot_is_400(client, scene):
+    state = set_confirm_state(client, scene)
+    for slots in (
+        [scene.lung_slot.pk, scene.stomach_later.pk],
+        [scene.lung_slot.pk, scene.lung_slot.pk],
+        [scene.lung_slot.pk, scene.lung_later.pk],
+    ):
+        response = client.post("/en/book/choose/", {"state": state, "slot": slots})
+        assert response.status_code == 400, slots
+    assert Reservation.objects.count() == 0
+
+
 def test_second_booking_of_the_same_screening_is_explained(client, scene):
     book(client, scene.lung_hall)
     response = submit_details(client, scene.lung_later, prefix="/en")
