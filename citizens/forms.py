@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from citizens.normalize import strip_invisible
+
 # --- Eras (元号) ----------------------------------------------------------------------------
 
 
@@ -62,7 +64,7 @@ EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 def _number(value: str, *, suffix: str) -> int | None:
     """ "４５", "45年", " 45 " → 45; "元" (the first year of an era) → 1; else None."""
-    value = unicodedata.normalize("NFKC", value or "").strip()
+    value = unicodedata.normalize("NFKC", strip_invisible(value)).strip()
     value = value.removesuffix(suffix).strip()
     if value == "元":
         return 1
@@ -166,7 +168,7 @@ def parse_date_text(text: str, *, today: date | None = None) -> date:
     """A date typed into one box: "1970-05-01", "1970/5/1", "19700501", "S45.5.1",
     "昭和45年5月1日", "平成元年1月8日" (full-width accepted). ValidationError if unreadable.
     """
-    value = unicodedata.normalize("NFKC", text or "").strip().upper()
+    value = unicodedata.normalize("NFKC", strip_invisible(text)).strip().upper()
     value = value.replace("ー", "-").replace("−", "-")
     if len(value) > 30:
         raise ValidationError(

@@ -25,12 +25,15 @@ from citizens.forms import DATE_ERROR_PART, JapaneseDateField, JapaneseDateWidge
 from citizens.models import Sex
 from citizens.normalize import (
     format_postal_code,
+    has_kana_letter,
+    has_letter,
     is_katakana,
     normalise_digits,
     normalise_furigana,
     normalise_name,
     normalise_phone,
     normalise_postal_code,
+    strip_invisible,
 )
 from reservations.models import RESERVATION_NUMBER_DIGITS
 from reservations.services import CitizenDetails, Reason
@@ -72,7 +75,15 @@ class ResidentTextField(forms.CharField):
         value = super().to_python(value)
         if value and len(value) > max(self.limit, RAW_MAX):
             raise ValidationError(self.too_long % {"max": self.limit}, code="max_length")
-        return value
+        # A BOM or zero-width space pasted with a name is dropped; a box holding nothing
+        # else looks filled in to its owner, so "enter your name" would puzzle them.
+        visible = strip_invisible(value).strip()
+        if value and not visible:
+            raise ValidationError(
+                _("This box contains only characters that do not show on screen. Type it again."),
+                code="invisible",
+            )
+        return visible
 
 
 class NormalisedEmailField(forms.EmailField):
@@ -81,7 +92,7 @@ class NormalisedEmailField(forms.EmailField):
     default_validators = [EmailValidator(message=_("Enter an email address like name@example.jp."))]
 
     def to_python(self, value):
-        value = unicodedata.normalize("NFKC", super().to_python(value) or "").strip()
+        value = unicodedata.normalize("NFKC", strip_invisible(super().to_python(value))).strip()
         # Before the validators, so that a NUL gets this one message (see ResidentTextField).
         _no_control_characters(value)
         if len(value) > EMAIL_MAX:
@@ -200,6 +211,10 @@ class CitizenDetailsForm(forms.Form):
         name = normalise_name(self.cleaned_data["name"])
         if not name:
             raise ValidationError(_("Enter your full name."), code="required")
+        if not has_letter(name):
+            raise ValidationError(
+                _("Enter your full name in letters, for example 山田 花子."), code="no_letter"
+            )
         if len(name) > NAME_MAX:
             raise ValidationError(
                 _("Your name must be %(max)s characters or fewer.") % {"max": NAME_MAX},
@@ -215,6 +230,14 @@ class CitizenDetailsForm(forms.Form):
             raise ValidationError(
                 _("Enter your name in katakana or hiragana only, for example ヤマダ ハナコ."),
                 code="katakana",
+            )
+        if not has_kana_letter(furigana):
+            raise ValidationError(
+                _(
+                    "Your name in katakana needs at least one katakana letter, for example "
+                    "ヤマダ ハナコ."
+                ),
+                code="no_letter",
             )
         if len(furigana) > FURIGANA_MAX:
             raise ValidationError(
@@ -251,6 +274,10 @@ class CitizenDetailsForm(forms.Form):
         address = normalise_name(self.cleaned_data["address"])
         if not address:
             raise ValidationError(_("Enter your address."), code="required")
+        if not has_letter(address):
+            raise ValidationError(
+                _("Enter your address, for example 新座市野火止1-2-3."), code="no_letter"
+            )
         if len(address) > ADDRESS_MAX:
             raise ValidationError(
                 _("The address must be %(max)s characters or fewer.") % {"max": ADDRESS_MAX},

@@ -8,8 +8,10 @@ from citizens.normalize import (
     furigana_key,
     is_katakana,
     normalise_furigana,
+    normalise_name,
     normalise_phone,
     normalise_postal_code,
+    strip_invisible,
 )
 
 
@@ -47,3 +49,11 @@ def test_any_hiragana_becomes_katakana(text):
 def test_normalising_is_idempotent(text):
     once = normalise_furigana(text)
     assert normalise_furigana(once) == once
+
+
+def test_invisible_characters_are_dropped_but_kanji_variants_are_kept():
+    assert normalise_name("\ufeff山田\u200b\u2060 花子\u200d") == "山田 花子"
+    assert normalise_furigana("\u200bヤマダ\ufeff") == "ヤマダ"
+    assert strip_invisible("\u3164\uffa0\u2800\u00ad\u202e") == ""
+    # 葛 with an ideographic variation selector: the form of the kanji in a family name.
+    assert normalise_name("\u845b\U000e0100城") == "\u845b\U000e0100城"

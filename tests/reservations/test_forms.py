@@ -172,6 +172,73 @@ def test_a_nul_character_gets_one_clear_message_in_japanese(name):
         assert errors == ["この欄から特殊な文字を削除してください。"], errors
 
 
+INVISIBLE = ["\ufeff", "\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\u200e", "\u3164"]
+
+
+@pytest.mark.parametrize("name", ["name", "furigana", "address"])
+@pytest.mark.parametrize("invisible", INVISIBLE)
+def test_a_box_of_only_invisible_characters_is_refused_in_words(name, invisible):
+    from django.utils import translation
+
+    for language, message in (
+        ("ja", "この欄には画面に表示されない文字しか入っていません。もう一度入力してください。"),
+        ("en", "This box contains only characters that do not show on screen. Type it again."),
+    ):
+        with translation.override(language):
+            errors = form(**{name: invisible * 3}).errors.get(name, [])
+            assert errors == [message], (language, errors)
+    # With spaces around it, the same.
+    assert form(**{name: f" {invisible} \u3000"}).errors[name][0].startswith("この欄には")
+
+
+def test_invisible_characters_are_dropped_from_what_is_otherwise_valid():
+    f = form(
+        name="\ufeff山田\u200b 花子\u2060",
+        furigana="\u200bやまだ\u200c はなこ\ufeff",
+        address="新座市\u200b野火止1-2-3\u00ad",
+        postal_code="\ufeff352-0001",
+        phone="048\u200b-481-2211",
+        email="\ufeffhanako@example.jp",
+        birth_date_year="\u200b45",
+    )
+    assert f.is_valid(), f.errors
+    details = f.to_details()
+    assert (details.name, details.furigana, details.address) == (
+        "山田 花子",
+        "ヤマダ ハナコ",
+        "新座市野火止1-2-3",
+    )
+    assert (details.postal_code, details.phone, details.email) == (
+        "3520001",
+        "048-481-2211",
+        "hanako@example.jp",
+    )
+    # The same person as without them, for the one-booking-per-year rule.
+    assert details.person_key == form().to_details().person_key
+
+
+@pytest.mark.parametrize("furigana", ["ー", "・", "ー・ー", "ー ー", "・ ・"])
+def test_furigana_of_only_long_marks_or_dots_is_refused(furigana):
+    from django.utils import translation
+
+    with translation.override("ja"):
+        assert form(furigana=furigana).errors["furigana"] == [
+            "フリガナにはカタカナを1文字以上入力してください（例：ヤマダ ハナコ）。"
+        ]
+    with translation.override("en"):
+        assert "at least one katakana letter" in form(furigana=furigana).errors["furigana"][0]
+    assert form(furigana="ヤマダ ハナコー").is_valid()  # ー inside a name is fine
+
+
+@pytest.mark.parametrize("field", ["name", "address"])
+def test_name_or_address_of_only_symbols_is_refused(field):
+    from django.utils import translation
+
+    with translation.override("ja"):
+        errors = form(**{field: "・ー。"}).errors[field]
+    assert errors and "例：" in errors[0], errors
+
+
 def test_error_summary_links_each_message_to_its_box():
     f = form(name="", birth_date_day="31", birth_date_month="2", sex="")
     assert not f.is_valid()
