@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from citizens.forms import DATE_ERROR_PART, JapaneseDateField, JapaneseDateWidget
@@ -37,7 +39,14 @@ from citizens.normalize import (
 )
 from reservations.models import RESERVATION_NUMBER_DIGITS
 from reservations.services import CitizenDetails, Reason
-from reservations.templatetags.resident import date_text, places_text, time_text, translated, yen
+from reservations.templatetags.resident import (
+    date_text,
+    is_japanese_on_english_page,
+    places_text,
+    time_text,
+    translated_html,
+    yen,
+)
 
 # Column sizes of citizens.Citizen: checked after normalising, so that half-width kana
 # (two characters for ｶﾞ) are not refused for being "too long" before they are folded.
@@ -439,10 +448,27 @@ class LookupForm(forms.Form):
 # --- Availability filter ------------------------------------------------------------------
 
 
+class LanguageMarkedSelect(forms.Select):
+    """A select whose options in Japanese say so (lang="ja") on English pages: a venue
+    without an English name is read by screen readers as Japanese."""
+
+    def create_option(self, *args, **kwargs):
+        option = super().create_option(*args, **kwargs)
+        if is_japanese_on_english_page(option["label"]):
+            option["attrs"]["lang"] = "ja"
+        return option
+
+
 class AvailabilityFilterForm(forms.Form):
     """?venue=<id>&month=YYYY-MM on the (cacheable) availability page."""
 
-    venue = forms.TypedChoiceField(label=_("Venue"), required=False, coerce=int, empty_value=None)
+    venue = forms.TypedChoiceField(
+        label=_("Venue"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=LanguageMarkedSelect,
+    )
     month = forms.ChoiceField(label=_("Month"), required=False)
 
     def __init__(self, *args, venues, months, **kwargs):
@@ -553,6 +579,13 @@ def _read_token(value: str, salt: str, key: str) -> str:
 # --- Choosing times (セット検診, moving a booking) ------------------------------------------
 
 
+def _html(message, **values) -> str:
+    """`message % values` as HTML: the message and plain values escaped, HTML values (such
+    as translated_html's lang="ja" span) kept."""
+    escaped = {key: conditional_escape(value) for key, value in values.items()}
+    return mark_safe(conditional_escape(message) % escaped)  # noqa: S308 (escaped above)
+
+
 def slot_choice_label(slot) -> str:
     return f"{time_text(slot.starts_at)} ({places_text(slot.remaining)})"
 
@@ -569,8 +602,11 @@ class ExtrasForm(forms.Form):
             name = f"extra_{screening.pk}"
             self.slots.update({s.pk: s for s in slots})
             self.fields[name] = forms.ChoiceField(
-                label=_("%(screening)s (%(fee)s)")
-                % {"screening": translated(screening, "name"), "fee": yen(screening.fee)},
+                label=_html(
+                    _("%(screening)s (%(fee)s)"),
+                    screening=translated_html(screening, "name"),
+                    fee=yen(screening.fee),
+                ),
                 required=False,
                 choices=[
                     ("", _("Do not add")),
@@ -612,7 +648,8 @@ class MoveDayForm(forms.Form):
         super().__init__(data)
         self.options = {o.key: o for o in options}
         self.fields["choice"].choices = [
-            (o.key, f"{date_text(o.day)} {translated(o.venue, 'name')}") for o in options
+            (o.key, format_html("{} {}", date_text(o.day), translated_html(o.venue, "name")))
+            for o in options
         ]
 
     def chosen_option(self):
@@ -637,7 +674,7 @@ class MoveTimesForm(forms.Form):
                     label = slot_choice_label(s)
                 choices.append((str(s.pk), label))
             self.fields[name] = forms.ChoiceField(
-                label=translated(slots[0].screening_type, "name"),
+                label=translated_html(slots[0].screening_type, "name"),
                 choices=choices,
                 widget=forms.RadioSelect,
                 error_messages={

@@ -4,11 +4,13 @@ Screening and venue names have English columns (name_en, access_en …); these f
 them on /en/ pages and fall back to Japanese when the English one is empty.
 """
 
+import re
 from datetime import date, datetime
 
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
@@ -23,16 +25,56 @@ def _english() -> bool:
     return (get_language() or "ja").startswith("en")
 
 
-@register.filter
-def translated(obj, field: str) -> str:
-    """{{ screening|translated:"name" }} → name_en on English pages, else name."""
+def _translation(obj, field: str) -> tuple[str, bool]:
+    """(the text in the page's language, whether it fell back to the Japanese column)."""
     if obj is None:
-        return ""
+        return "", False
     if _english():
         english = getattr(obj, f"{field}_en", "")
         if english:
-            return english
-    return getattr(obj, field, "")
+            return english, False
+        return getattr(obj, field, ""), True
+    return getattr(obj, field, ""), False
+
+
+@register.filter
+def translated(obj, field: str) -> str:
+    """{{ screening|translated:"name" }} → name_en on English pages, else name.
+
+    Plain text, for attributes, <title> and <option>; in the page itself use
+    translated_html, which tells screen readers when the text is Japanese.
+    """
+    return _translation(obj, field)[0]
+
+
+# Kana, kanji (with 々 〆 〇) and half-width kana: text a screen reader must read as Japanese.
+_JAPANESE = re.compile(
+    r"[\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"
+)
+
+
+@register.filter
+def japanese(text) -> str:
+    """Text that stays Japanese on English pages (an address, a name a resident typed, the
+    city's name), escaped; on English pages marked lang="ja", so that a screen reader reads
+    it in Japanese instead of spelling it out or skipping it (WCAG 3.1.2)."""
+    text = "" if text is None else str(text)
+    if is_japanese_on_english_page(text):
+        return format_html('<span lang="ja">{}</span>', text)
+    return conditional_escape(text)
+
+
+def is_japanese_on_english_page(text: str) -> bool:
+    """True when `text` needs lang="ja" on this page (for <option>, which cannot hold a span)."""
+    return _english() and bool(_JAPANESE.search(str(text or "")))
+
+
+@register.filter
+def translated_html(obj, field: str) -> str:
+    """translated, escaped, and marked lang="ja" when an English page shows the Japanese
+    because the English column is empty."""
+    text, fell_back = _translation(obj, field)
+    return japanese(text) if fell_back else conditional_escape(text)
 
 
 @register.filter

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from reservations import services
-from reservations.models import Slot
+from reservations.models import Slot, Venue
 from tests.browser.journey import TEXT, button, check_accessible, fill_details
 from tests.factories import details
 
@@ -96,6 +96,20 @@ def test_lost_race_on_a_set_booking_is_accessible(live_server, new_page, place, 
     # Both screenings a week later, or lung alone: two forms, three slots.
     assert page.locator('form input[name="slot"]').count() == 3
     check_accessible(page, "lost the race on a set booking")
+
+
+def test_japanese_text_on_english_pages_is_accessible(live_server, new_page, place):
+    # No English name or access for the venue: the Japanese is shown, marked lang="ja".
+    Venue.objects.filter(pk=place.centre.pk).update(name_en="", access_en="")
+    page = new_page()
+    page.goto(f"{live_server.url}/en/screenings/lung/?month=")
+    assert page.locator('th span[lang="ja"]').inner_text() == "新座市保健センター"
+    check_accessible(page, "availability, venue without English")
+    page.goto(f"{live_server.url}/en/book/{place.lung_slot.pk}/")
+    fill_details(page, TEXT["en"]["dob"])
+    button(page, TEXT["en"]["continue"]).click()
+    assert page.locator('span[lang="ja"]').count() >= 1
+    check_accessible(page, "extras, venue without English")
 
 
 @LANGUAGES

@@ -12,7 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from reservations.models import Reservation, ScreeningType, Slot
+from reservations.models import Reservation, ScreeningType, Slot, Venue
 from tests.factories import SlotFactory, VenueFactory, local_dt
 
 pytestmark = pytest.mark.django_db
@@ -162,6 +162,54 @@ def test_top_refuses_post_with_a_readable_405(client, scene):
     assert response.status_code == 405
     assert "GET" in response["Allow"]
     assert "<h1>" in response.content.decode()
+
+
+# --- Japanese text on English pages ----------------------------------------------------------
+
+
+def test_english_pages_mark_japanese_text_for_screen_readers(client, scene):
+    Venue.objects.filter(pk=scene.hall.pk).update(name_en="")
+    ScreeningType.objects.filter(pk=scene.lung.pk).update(
+        description="肺のエックス線検査です。", description_en=""
+    )
+    cache.clear()
+    text = client.get("/en/screenings/lung/?month=").content.decode()
+    assert '<th scope="col"><span lang="ja">新座市民会館</span></th>' in text
+    assert '<dt><span lang="ja">新座市民会館</span></dt>' in text
+    assert re.search(rf'<option value="{scene.hall.pk}" lang="ja">新座市民会館</option>', text)
+    assert '<span lang="ja">駅から徒歩5分</span>' in text  # access without English
+    assert '<span lang="ja">新座市野火止1-1-1</span>' in text  # addresses are Japanese
+    assert 'data-label="新座市民会館"' in text  # an attribute stays plain text
+    # English where there is English: nothing to mark.
+    assert '<th scope="col">Niiza Health Centre</th>' in text
+    assert '<span lang="ja">10 minutes' not in text
+
+    home = client.get("/en/").content.decode()
+    assert '<span lang="ja">肺のエックス線検査です。</span>' in home
+    assert '<span lang="ja">新座市</span>' in home  # the city's name in the header
+
+    japanese = client.get("/screenings/lung/?month=").content.decode()
+    assert '<span lang="ja">' not in japanese and "<option value" in japanese
+    assert ' lang="ja">' not in japanese.replace('<html lang="ja">', "")
+
+
+def test_english_booking_pages_mark_japanese_names_and_details(client, scene):
+    Venue.objects.filter(pk=scene.centre.pk).update(name_en="")
+    ScreeningType.objects.filter(pk=scene.stomach.pk).update(name_en="")
+    extras = submit_details(client, scene.lung_slot, "/en")
+    assert "reservations/book_extras.html" in template_names(extras)
+    text = extras.content.decode()
+    assert '<span lang="ja">胃がん検診</span>' in text  # the extra screening's label
+    assert '<span lang="ja">新座市保健センター</span>' in text
+    confirm = client.post(
+        "/en/book/extras/",
+        {"state": hidden(extras, "state"), f"extra_{scene.stomach.pk}": scene.stomach_slot.pk},
+    ).content.decode()
+    assert '<strong><span lang="ja">胃がん検診</span></strong>' in confirm
+    assert "<strong>Lung cancer screening</strong>" in confirm
+    assert '<dd><span lang="ja">山田 花子</span></dd>' in confirm  # typed by the resident
+    assert '<dd><span lang="ja">ヤマダ ハナコ</span></dd>' in confirm
+    assert "<dd>048-481-0000</dd>" in confirm  # no Japanese in it: not marked
 
 
 # --- Availability -----------------------------------------------------------------------------
