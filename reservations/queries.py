@@ -59,6 +59,9 @@ class ScreeningSummary:
     free_places: int
     next_opens_at: datetime | None
     closes_at: datetime | None
+    # The fiscal years of the dates still to be booked (or opening): age is reckoned on
+    # 31 March of each, so April slots opened in March need next year's date.
+    fiscal_years: tuple[int, ...] = ()
 
 
 def screening_summaries(now: datetime | None = None) -> list[ScreeningSummary]:
@@ -79,15 +82,20 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
             open_slots=Sum(Case(When(window_open, then=1), default=0), output_field=IntegerField()),
             next_opens=Min(Case(When(opens_at__gt=now, then=F("opens_at")))),
             last_closes=Max(Case(When(window_open, then=F("closes_at")))),
+            first_date=Min(Case(When(closes_at__gt=now, then=F("starts_at")))),
+            last_date=Max(Case(When(closes_at__gt=now, then=F("starts_at")))),
         )
     )
     by_type = {row["screening_type_id"]: row for row in rows}
     summaries = []
     for screening in ScreeningType.objects.filter(is_active=True):
         row = by_type.get(screening.pk)
+        years = (current_fiscal_year(),)
         if row is None:
             state, free, next_opens, closes = "closed", 0, None, None
         else:
+            if row["first_date"] is not None:
+                years = fiscal_years_between(row["first_date"], row["last_date"])
             free = row["free"] or 0
             next_opens, closes = row["next_opens"], row["last_closes"]
             if free > 0:
@@ -98,7 +106,7 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
                 state = "full"
             else:
                 state = "closed"
-        summaries.append(ScreeningSummary(screening, state, free, next_opens, closes))
+        summaries.append(ScreeningSummary(screening, state, free, next_opens, closes, years))
     return summaries
 
 
@@ -196,6 +204,17 @@ def availability_grid(
     return [
         AvailabilityDay(day, [by_day[day].get(v, []) for v in columns]) for day in sorted(by_day)
     ]
+
+
+def shown_fiscal_years(days: list[AvailabilityDay], month: str | None) -> tuple[int, ...]:
+    """The fiscal years of the dates on the availability page (its age wording follows
+    them): the shown month's, or each one the dates cover when all months are shown."""
+    if days:
+        return tuple(sorted({fiscal_year_of(d.day) for d in days}))
+    if month:
+        year, number = (int(part) for part in month.split("-"))
+        return (fiscal_year_of(date(year, number, 1)),)
+    return (current_fiscal_year(),)
 
 
 def default_month(slots: list[SlotView], now: datetime) -> str | None:
@@ -389,3 +408,10 @@ def _overlap(a: Slot, b: Slot) -> bool:
 
 def current_fiscal_year() -> int:
     return fiscal_year_of(timezone.localdate())
+
+
+def fiscal_years_between(first: datetime, last: datetime) -> tuple[int, ...]:
+    """Every fiscal year from the one `first` falls in to the one `last` falls in."""
+    start = fiscal_year_of(timezone.localtime(first).date())
+    end = fiscal_year_of(timezone.localtime(last).date())
+    return tuple(range(start, end + 1))

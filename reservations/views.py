@@ -178,7 +178,6 @@ def home(request):
         "reservations/home.html",
         {
             "summaries": queries.screening_summaries(now),
-            "fiscal_year": queries.current_fiscal_year(),
         },
         switch_language=True,
     )
@@ -200,7 +199,7 @@ def availability(request, code):
     context = {
         "screening": screening,
         "form": form,
-        "fiscal_year": queries.current_fiscal_year(),
+        "fiscal_years": (queries.current_fiscal_year(),),
         "show_table": False,
     }
     if request.GET and not form.is_valid():
@@ -214,6 +213,7 @@ def availability(request, code):
             initial={"month": month, "venue": venue}, venues=venue_choices, months=month_choices
         )
     columns = [venue] if venue else venue_ids
+    days = queries.availability_grid(slots, venue_ids, venue=venue, month=month)
     context.update(
         {
             "now": now,
@@ -221,7 +221,8 @@ def availability(request, code):
             "venue": venue,
             "month": month,
             "columns": [venues[pk] for pk in columns],
-            "days": queries.availability_grid(slots, venue_ids, venue=venue, month=month),
+            "days": days,
+            "fiscal_years": queries.shown_fiscal_years(days, month),
             "month_links": _month_links(request, months, month, venue),
         }
     )

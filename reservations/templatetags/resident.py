@@ -211,6 +211,24 @@ def who_text(screening, fiscal_year) -> str:
     return _(", ").join(parts)
 
 
+@register.simple_tag
+def who_texts(screening, fiscal_years) -> list[str]:
+    """who_text for each fiscal year whose dates are shown; when there are several (April
+    slots open in March), each says which dates it is for."""
+    years = list(fiscal_years)
+    if len(years) == 1:
+        return [who_text(screening, years[0])]
+    return [
+        _("%(who)s (for dates from %(start)s to %(end)s)")
+        % {
+            "who": who_text(screening, year),
+            "start": month_text(f"{year}-04"),
+            "end": month_text(f"{year + 1}-03"),
+        }
+        for year in years
+    ]
+
+
 @register.filter
 def interval_text(screening) -> str:
     years = screening.interval_years

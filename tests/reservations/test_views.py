@@ -780,6 +780,57 @@ def test_no_personal_data_reaches_the_logs(client, scene, caplog):
         assert secret not in logged, secret
 
 
+# --- Age wording follows the fiscal year of the dates shown ------------------------------------
+
+
+def next_fiscal_year_slot(scene):
+    """(the fiscal year of the scene's day, a lung slot on 10 April of the next one, its
+    booking already open as when April is opened in March)."""
+    from reservations.models import fiscal_year_of
+
+    current = fiscal_year_of(scene.day)
+    day = date(current + 1, 4, 10)
+    return current, Scene.slot(scene.lung, scene.hall, day, 9, 0)
+
+
+def age_date(fiscal_year):
+    return f"{fiscal_year + 1}年3月31日時点で40歳以上"
+
+
+def test_availability_age_date_is_that_of_the_shown_months_fiscal_year(client, scene):
+    current, april = next_fiscal_year_slot(scene)
+    text = client.get(f"/screenings/lung/?month={current + 1}-04").content.decode()
+    assert f"/book/{april.pk}/" in text
+    assert age_date(current + 1) in text and age_date(current) not in text
+
+    month = f"{scene.day.year}-{scene.day.month:02d}"
+    text = client.get(f"/screenings/lung/?month={month}").content.decode()
+    assert age_date(current) in text and age_date(current + 1) not in text
+
+    # All months: each fiscal year, with the dates it is for.
+    text = client.get("/screenings/lung/?month=").content.decode()
+    assert f"{age_date(current)}の方（{current}年4月〜{current + 1}年3月の日程）" in text
+    assert f"{age_date(current + 1)}の方（{current + 1}年4月〜{current + 2}年3月の日程）" in text
+
+
+def test_top_gives_the_age_date_of_each_fiscal_year_with_dates_to_book(client, scene):
+    current, april = next_fiscal_year_slot(scene)
+    # Only the scene's first day, so that no date falls in another fiscal year by chance.
+    Slot.objects.exclude(pk__in=[scene.lung_slot.pk, scene.stomach_slot.pk, april.pk]).delete()
+    text = client.get("/").content.decode()
+    lung = text[text.index('id="screening-lung"') :].split("</section>")[0]
+    stomach = text[text.index('id="screening-stomach"') :].split("</section>")[0]
+    assert age_date(current) in lung and age_date(current + 1) in lung
+    assert "50歳以上" in stomach and f"{current + 2}年3月31日" not in stomach
+
+    # Only next year's dates left: only next year's date.
+    Slot.objects.filter(screening_type=scene.lung).exclude(pk=april.pk).delete()
+    cache.clear()
+    text = client.get("/").content.decode()
+    lung = text[text.index('id="screening-lung"') :].split("</section>")[0]
+    assert age_date(current + 1) in lung and age_date(current) not in lung
+
+
 def test_availability_filter_shows_the_month_on_display(client, scene):
     month = f"{scene.day.year}-{scene.day.month:02d}"
     text = client.get("/screenings/lung/").content.decode()
