@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from citizens.models import Citizen, person_hash
@@ -240,15 +241,14 @@ def eligibility_reasons(
     return reasons
 
 
-def _is_english() -> bool:
-    from django.utils.translation import get_language
-
+def is_english() -> bool:
+    """True when the active language (the page's, or the booking's in a mail) is English."""
     return (get_language() or "ja").startswith("en")
 
 
 def screening_name(screening: ScreeningType) -> str:
     """The screening's name in the active language."""
-    return screening.name_en if _is_english() and screening.name_en else screening.name
+    return screening.name_en if is_english() and screening.name_en else screening.name
 
 
 # --- Alternatives for the loser of a race -------------------------------------------------------

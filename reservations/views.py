@@ -161,10 +161,6 @@ def _bad_request(request):
     )
 
 
-def _is_english() -> bool:
-    return (get_language() or "ja").startswith("en")
-
-
 # --- Public pages -------------------------------------------------------------------------
 
 
@@ -547,7 +543,7 @@ def book_confirm(request):
             slots=slots,
             details=details,
             form_token=state.form_token,
-            language="en" if _is_english() else "ja",
+            language="en" if services.is_english() else "ja",
             now=now,
         )
     except services.SlotFull as full:

@@ -11,25 +11,22 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import conditional_escape, format_html
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from citizens.forms import wareki_text
 from citizens.models import Sex
 from citizens.normalize import format_postal_code
+from reservations.services import is_english
 
 register = template.Library()
-
-
-def _english() -> bool:
-    return (get_language() or "ja").startswith("en")
 
 
 def _translation(obj, field: str) -> tuple[str, bool]:
     """(the text in the page's language, whether it fell back to the Japanese column)."""
     if obj is None:
         return "", False
-    if _english():
+    if is_english():
         english = getattr(obj, f"{field}_en", "")
         if english:
             return english, False
@@ -66,7 +63,7 @@ def japanese(text) -> str:
 
 def is_japanese_on_english_page(text: str) -> bool:
     """True when `text` needs lang="ja" on this page (for <option>, which cannot hold a span)."""
-    return _english() and bool(_JAPANESE.search(str(text or "")))
+    return is_english() and bool(_JAPANESE.search(str(text or "")))
 
 
 @register.filter
@@ -101,7 +98,7 @@ def date_text(value) -> str:
     if not value:
         return ""
     day = _local_day(value)
-    if _english():
+    if is_english():
         return date_format(day, "l j F Y")
     return date_format(day, "Y年n月j日（D）")
 
@@ -112,7 +109,7 @@ def short_date_text(value) -> str:
     if not value:
         return ""
     day = _local_day(value)
-    if _english():
+    if is_english():
         return date_format(day, "D j M")
     return date_format(day, "n月j日（D）")
 
@@ -141,7 +138,7 @@ def month_text(value: str) -> str:
         day = date(year, month, 1)
     except (TypeError, ValueError):
         return str(value)
-    return date_format(day, "F Y") if _english() else f"{year}年{month}月"
+    return date_format(day, "F Y") if is_english() else f"{year}年{month}月"
 
 
 @register.filter
@@ -176,7 +173,7 @@ def birth_date_text(value) -> str:
     """A date of birth in both calendars on Japanese pages: "1970年5月1日（昭和45年5月1日）"."""
     if not value:
         return ""
-    if _english():
+    if is_english():
         return date_format(value, "j F Y")
     return f"{date_format(value, 'Y年n月j日')}（{wareki_text(value)}）"
 

@@ -87,23 +87,7 @@ def test_lowering_capacity_below_booked_is_refused_with_a_message(admin_client):
     slot = SlotFactory(capacity=5)
     Slot.objects.filter(pk=slot.pk).update(booked=4)
     url = reverse("admin:reservations_slot_change", args=[slot.pk])
-    local = timezone.localtime
-    response = admin_client.post(
-        url,
-        {
-            "venue": slot.venue_id,
-            "screening_type": slot.screening_type_id,
-            "starts_at_0": local(slot.starts_at).strftime("%Y-%m-%d"),
-            "starts_at_1": local(slot.starts_at).strftime("%H:%M:%S"),
-            "ends_at_0": local(slot.ends_at).strftime("%Y-%m-%d"),
-            "ends_at_1": local(slot.ends_at).strftime("%H:%M:%S"),
-            "capacity": "3",
-            "opens_at_0": local(slot.opens_at).strftime("%Y-%m-%d"),
-            "opens_at_1": local(slot.opens_at).strftime("%H:%M:%S"),
-            "closes_at_0": local(slot.closes_at).strftime("%Y-%m-%d"),
-            "closes_at_1": local(slot.closes_at).strftime("%H:%M:%S"),
-        },
-    )
+    response = admin_client.post(url, slot_form(slot, capacity="3"))
     assert response.status_code == 200
     assert "4" in str(response.context["adminform"].form.errors["capacity"])
     slot.refresh_from_db()
@@ -225,23 +209,7 @@ def test_saving_a_slot_in_admin_never_overwrites_the_booked_counter(admin_client
         return original_clean(form)
 
     monkeypatch.setattr(SlotAdminForm, "clean_capacity", booking_arrives_meanwhile)
-    local = timezone.localtime
-    admin_client.post(
-        url,
-        {
-            "venue": slot.venue_id,
-            "screening_type": slot.screening_type_id,
-            "starts_at_0": local(slot.starts_at).strftime("%Y-%m-%d"),
-            "starts_at_1": local(slot.starts_at).strftime("%H:%M:%S"),
-            "ends_at_0": local(slot.ends_at).strftime("%Y-%m-%d"),
-            "ends_at_1": local(slot.ends_at).strftime("%H:%M:%S"),
-            "capacity": "7",
-            "opens_at_0": local(slot.opens_at).strftime("%Y-%m-%d"),
-            "opens_at_1": local(slot.opens_at).strftime("%H:%M:%S"),
-            "closes_at_0": local(slot.closes_at).strftime("%Y-%m-%d"),
-            "closes_at_1": local(slot.closes_at).strftime("%H:%M:%S"),
-        },
-    )
+    admin_client.post(url, slot_form(slot, capacity="7"))
     slot.refresh_from_db()
     assert (slot.capacity, slot.booked) == (7, 1)
 
