@@ -25,3 +25,35 @@ def login_staff(client, user, *, verified=True):
         session["otp_device_id"] = device.persistent_id
         session.save()
     return client
+
+
+def run_sqlite_probe(module: str, database):
+    """Run `python -m module` against a file-based SQLite database; return its JSON report.
+
+    Concurrency probes run in a subprocess so that they get a real file database (the test
+    run's own may be in memory or on PostgreSQL) and their own connections per thread.
+    The probe prints one JSON line last.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DJANGO_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", module],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])

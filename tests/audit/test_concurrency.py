@@ -4,12 +4,7 @@ Without the lock two writers read the same last MAC and both link to it: the cha
 and verify_audit_chain reports the second branch.
 """
 
-import json
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -17,8 +12,8 @@ from django.db import connection, transaction
 import audit
 from audit.models import AuditEvent
 from audit.services import verify_audit_chain
+from tests.helpers import run_sqlite_probe
 
-ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 8
 PER_WRITER = 12
 
@@ -67,23 +62,7 @@ def test_concurrent_writers_on_separate_connections_leave_a_valid_chain():
 
 def test_concurrent_writers_on_file_sqlite_leave_a_valid_chain(tmp_path):
     """The same race against a file-based SQLite database (BEGIN IMMEDIATE), in a subprocess."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'audit.sqlite3'}",
-        "DJANGO_ENV": "development",
-        "LOG_LEVEL": "WARNING",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.audit.probe_sqlite"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_sqlite_probe("tests.audit.probe_sqlite", tmp_path / "audit.sqlite3")
     assert report["errors"] == []
     assert report["count"] == report["expected"] == report["distinct_links"]
     assert report["ok"], report["reason"]

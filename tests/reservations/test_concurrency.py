@@ -3,19 +3,12 @@
 Without the conditional UPDATE (or the database constraints) these tests overbook.
 """
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from reservations.models import Reservation, Slot
 from tests.factories import SlotFactory
+from tests.helpers import run_sqlite_probe
 from tests.reservations.race import book_many, same_person_many, summarise
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.postgres
@@ -53,23 +46,7 @@ def test_same_person_in_many_tabs_gets_one_booking_on_postgres():
 
 def test_file_sqlite_survives_the_same_race(tmp_path):
     """The same races against a file-based SQLite database, in a subprocess."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}",
-        "DJANGO_ENV": "development",
-        "LOG_LEVEL": "WARNING",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.reservations.probe_sqlite"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_sqlite_probe("tests.reservations.probe_sqlite", tmp_path / "race.sqlite3")
     assert report["crowd"] == {"booked": 10, "SlotFull": 40}
     assert report["booked"] == 10
     assert report["reservations"] == 10
