@@ -633,8 +633,8 @@ def slot_times_changed(*, slot: Slot, now: datetime | None = None) -> int:
         .select_related("citizen")
         .distinct()
     )
+    Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(changed_at=now)
     for reservation in reservations:
-        Reservation.objects.filter(pk=reservation.pk).update(changed_at=now)
         _queue_notification(reservation, Notification.Kind.CHANGE)
     log.info("slot.times_changed slot=%s reservations=%s", slot.pk, len(reservations))
     return len(reservations)
