@@ -24,12 +24,12 @@ from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
 from audit import chain
+from audit.context import AuditContext
 from audit.models import AuditEvent
 
 OUTCOMES = frozenset(AuditEvent.Outcome.values)
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 DETAIL_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-USER_AGENT_MAX = AuditEvent._meta.get_field("user_agent").max_length
 DETAIL_STRING_MAX = 200
 DETAILS_MAX_CHARS = 8000
 
@@ -75,6 +75,7 @@ def record(
     action: str,
     actor=None,
     request=None,
+    context=None,
     target=None,
     outcome: str = "success",
     details: dict | None = None,
@@ -83,8 +84,12 @@ def record(
 ) -> AuditEvent:
     """Append one signed record to the audit trail and return it.
 
-    - actor: the staff user; defaults to request.user when logged in. None for actions
-      by nobody logged in (a failed login) or by the system (a nightly purge).
+    - context: an audit.context.AuditContext built at the edge (actor, address, user
+      agent); services take one instead of the request. `request` is the older form of
+      the same thing, for edges that record directly.
+    - actor: the staff user; defaults to context.actor or request.user when logged in.
+      None for actions by nobody logged in (a failed login) or by the system (a nightly
+      purge).
     - target: the model instance acted on (saved: it needs its pk — record before
       deleting), or target_type/target_id for something that is not an instance.
     - details: ids, counts and codes only (see _clean_details); never names, birth dates,
@@ -100,8 +105,10 @@ def record(
         raise ValueError(f"audit action must be a dotted lower-case name, got {action!r}")
     if outcome not in OUTCOMES:
         raise ValueError(f"audit outcome must be one of {sorted(OUTCOMES)}, got {outcome!r}")
-    if actor is None and request is not None:
-        actor = getattr(request, "user", None)
+    if context is None and request is not None:
+        context = AuditContext.from_request(request, actor=actor)
+    if actor is None and context is not None:
+        actor = context.actor
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     if target is not None:
@@ -118,8 +125,8 @@ def record(
         target_type=str(target_type)[:100],
         target_id=str(target_id)[:64],
         outcome=outcome,
-        ip=client_ip(request) if request is not None else "",
-        user_agent=_user_agent(request),
+        ip=context.ip if context is not None else "",
+        user_agent=context.user_agent if context is not None else "",
         details=_clean_details(details or {}),
         key_id=chain.key_id(key),
     )
@@ -199,14 +206,6 @@ def username_fingerprint(username: str) -> str:
         chain.current_key().encode(), b"login-username\x00" + normalised.encode(), hashlib.sha256
     )
     return digest.hexdigest()[:16]
-
-
-def _user_agent(request) -> str:
-    if request is None:
-        return ""
-    raw = str(request.META.get("HTTP_USER_AGENT", ""))
-    # Printable characters only: no NULs (PostgreSQL refuses them in text) or newlines.
-    return "".join(ch for ch in raw if ch.isprintable())[:USER_AGENT_MAX]
 
 
 def _clean_details(details: dict) -> dict:

@@ -18,11 +18,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from citizens.models import Citizen, person_hash
 from citizens.models import person_key as make_person_key
+from reservations.language import is_english as is_english  # re-exported until callers move
+from reservations.language import screening_name
 from reservations.models import (
     Notification,
     Reservation,
@@ -239,16 +240,6 @@ def eligibility_reasons(
     if check_places and slot.remaining <= 0:
         reasons.append(Reason("full", _("This time is fully booked.")))
     return reasons
-
-
-def is_english() -> bool:
-    """True when the active language (the page's, or the booking's in a mail) is English."""
-    return (get_language() or "ja").startswith("en")
-
-
-def screening_name(screening: ScreeningType) -> str:
-    """The screening's name in the active language."""
-    return screening.name_en if is_english() and screening.name_en else screening.name
 
 
 # --- Alternatives for the loser of a race -------------------------------------------------------

@@ -17,21 +17,14 @@ from django.utils.translation import ngettext
 from citizens.forms import wareki_text
 from citizens.models import Sex
 from citizens.normalize import format_postal_code
-from reservations.services import is_english
+from reservations.language import is_english, pick_translation
 
 register = template.Library()
 
 
 def _translation(obj, field: str) -> tuple[str, bool]:
     """(the text in the page's language, whether it fell back to the Japanese column)."""
-    if obj is None:
-        return "", False
-    if is_english():
-        english = getattr(obj, f"{field}_en", "")
-        if english:
-            return english, False
-        return getattr(obj, field, ""), True
-    return getattr(obj, field, ""), False
+    return pick_translation(obj, field)
 
 
 @register.filter
