@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from audit.models import AuditEvent
-from staff.roles import ADMINISTRATOR, has_role
+from core.roles import ADMINISTRATOR, has_role
 
 
 @admin.register(AuditEvent)

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from core.client import client_ip
+
 USER_AGENT_MAX = 300  # AuditEvent.user_agent max_length
 
 
@@ -25,17 +27,15 @@ class AuditContext:
     @classmethod
     def from_request(cls, request: HttpRequest, *, actor: Any = None) -> AuditContext:
         """The context of `request`: its logged-in user (unless `actor` is given), the
-        client address (behind trusted proxies, see audit.services.client_ip) and a
-        printable, bounded user agent."""
-        from audit.services import client_ip
-
+        client address (behind trusted proxies, see core.client.client_ip; "" when
+        unknown) and a printable, bounded user agent."""
         if actor is None:
             user = getattr(request, "user", None)
             actor = user if getattr(user, "is_authenticated", False) else None
         raw = str(request.META.get("HTTP_USER_AGENT", ""))
         # Printable characters only: no NULs (PostgreSQL refuses them in text) or newlines.
         agent = "".join(ch for ch in raw if ch.isprintable())[:USER_AGENT_MAX]
-        return cls(actor=actor, ip=client_ip(request), user_agent=agent)
+        return cls(actor=actor, ip=client_ip(request) or "", user_agent=agent)
 
     @classmethod
     def system(cls) -> AuditContext:

@@ -10,18 +10,15 @@ refused rather than served unrecorded).
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from uuid import UUID
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
-from django.utils.ipv6 import clean_ipv6_address
 
 from audit import chain
 from audit.context import AuditContext
@@ -160,38 +157,6 @@ def _check_round_trip(event: AuditEvent, key: str) -> None:
     stored = AuditEvent.objects.get(pk=event.pk)
     if not hmac.compare_digest(chain.compute_mac(stored, key), event.mac):
         raise RuntimeError(f"audit record {event.pk} did not survive the database round trip")
-
-
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or X-Forwarded-For behind trusted proxies.
-
-    With TRUSTED_PROXY_COUNT = n, each of the n proxies in front of the app appends the
-    address it received the request from, so the client is the n-th entry from the right;
-    anything further left was written by the client and is not trusted. A missing or
-    malformed header falls back to REMOTE_ADDR. Returns "" when nothing valid is known.
-    Usable anywhere a request is (e.g. AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip").
-    """
-    candidate = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies and _valid_ip(forwarded[-proxies]):
-            candidate = forwarded[-proxies]
-    return _valid_ip(candidate)
-
-
-def _valid_ip(value: str) -> str:
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return ""
-    if address.version == 6:
-        return clean_ipv6_address(str(address))
-    return str(address)
 
 
 def username_fingerprint(username: str) -> str:

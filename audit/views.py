@@ -16,8 +16,8 @@ import audit
 from audit.actions import action_label
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
-from staff.access import role_required
-from staff.roles import ADMINISTRATOR
+from core.access import role_required
+from core.roles import ADMINISTRATOR
 
 PAGE_SIZE = 50
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -230,7 +230,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "staff/lockout.html"
 # The same client address as the allow-list and the audit trail (TRUSTED_PROXY_COUNT).
-AXES_CLIENT_IP_CALLABLE = "staff.network.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token"]
 AXES_VERBOSE = False  # axes would otherwise log usernames and addresses at INFO
 

@@ -1,7 +1,7 @@
 """The health centre's page for export batches: list, download, confirm the import.
 
 Every view needs the health_centre role and a second factor verified in this session
-(staff.access.role_required). Downloads are POST (with CSRF), not GET: a download is an
+(core.access.role_required). Downloads are POST (with CSRF), not GET: a download is an
 audited act with a side effect (the batch becomes "downloaded"), and a link on another
 site must not be able to make a staff browser perform one.
 """
@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.access import role_required
+from core.roles import HEALTH_CENTRE
 from exports import services
 from exports.models import Batch
-from staff.access import role_required
-from staff.roles import HEALTH_CENTRE
 
 PAGE_SIZE = 50
 

@@ -17,17 +17,9 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 
-from audit.services import client_ip as audit_client_ip
-
-
-def client_ip(request) -> str:
-    """The client's address, as the audit trail and the staff allow-list see it.
-
-    One implementation (audit.services.client_ip: REMOTE_ADDR, or the address our trusted
-    proxies saw per TRUSTED_PROXY_COUNT); an unknown address is counted as one client.
-    """
-    return audit_client_ip(request) or "unknown"
+from core.client import client_ip
 
 
 def _window_seconds() -> int:
@@ -40,8 +32,9 @@ def _digest(kind: str, value: str) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:{kind}:{value}".encode()).hexdigest()[:32]
 
 
-def _client_key(request) -> str:
-    return "lookup-fail:client:" + _digest("client", client_ip(request))
+def _client_key(request: HttpRequest) -> str:
+    # The address as the audit trail and the allow-list see it; unknown counts as one client.
+    return "lookup-fail:client:" + _digest("client", client_ip(request) or "unknown")
 
 
 def _number_key(number: str) -> str:
@@ -62,7 +55,7 @@ def _increment(key: str) -> None:
         cache.set(key, 1, _window_seconds())
 
 
-def client_blocked(request) -> bool:
+def client_blocked(request: HttpRequest) -> bool:
     return _count(_client_key(request)) >= settings.LOOKUP_MAX_FAILURES_PER_CLIENT
 
 
@@ -70,7 +63,7 @@ def number_blocked(number: str) -> bool:
     return _count(_number_key(number)) >= settings.LOOKUP_MAX_FAILURES_PER_NUMBER
 
 
-def record_failure(request, number: str) -> None:
+def record_failure(request: HttpRequest, number: str) -> None:
     """One wrong guess: counts against the client and against the number."""
     _increment(_client_key(request))
     _increment(_number_key(number))

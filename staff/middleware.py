@@ -11,7 +11,7 @@ For staff pages, in this order:
    (or enrolment if they have no device yet). Only the sign-in pages themselves open.
 4. Verified but not staff, or in no staff group (and not a superuser) → 403; /admin/ also
    needs the administrator role (or superuser).
-Views still check their own role (staff.access.role_required); this is the floor under
+Views still check their own role (core.access.role_required); this is the floor under
 every staff page, including ones whose author forgot.
 """
 
@@ -27,8 +27,9 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
 
 import audit
-from staff import roles
-from staff.network import address_allowed, client_ip, is_staff_path
+from core import roles
+from core.client import client_ip
+from staff.network import address_allowed, is_staff_path
 
 SESSION_STARTED = "staff_session_started"
 SESSION_LAST_SEEN = "staff_session_last_seen"

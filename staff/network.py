@@ -1,7 +1,6 @@
-"""Where a request comes from, and whether that place may reach the staff pages.
+"""Whether a request's address may reach the staff pages.
 
-One implementation of "the client's address" for the allow-list, django-axes (lockout is
-per username *and* client) and the audit trail, so that the three never disagree.
+The address itself is core.client.client_ip, the one the audit trail and django-axes use.
 """
 
 from __future__ import annotations
@@ -10,25 +9,12 @@ import ipaddress
 
 from django.conf import settings
 
-from audit.services import client_ip as audit_client_ip
-
 STAFF_PATH_PREFIXES = ("/staff/", "/admin/")
 
 
 def is_staff_path(path: str) -> bool:
     """True for /staff/… and /admin/… (and the bare /staff and /admin)."""
     return path.startswith(STAFF_PATH_PREFIXES) or path in ("/staff", "/admin")
-
-
-def client_ip(request) -> str | None:
-    """The client's address (see audit.services.client_ip), or None when it is unknown.
-
-    The audit trail's implementation is the one implementation: the allow-list, django-axes
-    (AXES_CLIENT_IP_CALLABLE) and the audit records therefore always agree on who it was.
-    REMOTE_ADDR, or the N-th X-Forwarded-For entry from the right behind TRUSTED_PROXY_COUNT
-    = N proxies; never a header the client could have written itself.
-    """
-    return audit_client_ip(request) or None
 
 
 def address_allowed(address: str | None) -> bool:

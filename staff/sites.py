@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
 import audit
-from staff import roles
+from core import roles
 
 
 class StaffAdminSite(OTPAdminSite):

@@ -30,12 +30,14 @@ from django_otp import login as otp_login
 
 import audit
 from audit.services import username_fingerprint
-from staff import roles, services
-from staff.access import staff_required
+from core import roles
+from core.access import staff_required
+from core.client import client_ip
+from staff import services
 from staff.desk import desk_search
 from staff.forms import LoginForm, TokenForm
 from staff.middleware import start_staff_session
-from staff.network import client_ip, is_staff_path
+from staff.network import is_staff_path
 
 LOW_BACKUP_CODES = 3
 # Set at a password login that found no second factor at all (first login, or the first

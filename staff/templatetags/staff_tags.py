@@ -4,7 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from staff import roles
+from core import roles
 
 register = template.Library()
 

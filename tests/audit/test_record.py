@@ -11,8 +11,9 @@ from django.test import RequestFactory, override_settings
 
 import audit
 from audit import chain
+from audit.context import AuditContext
 from audit.models import AuditEvent
-from audit.services import AuditDetailsError, client_ip, username_fingerprint
+from audit.services import AuditDetailsError, username_fingerprint
 from tests.factories import SlotFactory
 from tests.helpers import make_staff
 
@@ -204,7 +205,7 @@ def test_a_record_the_database_would_alter_is_refused_before_commit():
     assert not AuditEvent.objects.exists()
 
 
-# --- client_ip ------------------------------------------------------------------------------
+# --- the recorded client address (core.client.client_ip; "" when unknown) -----------------
 
 
 @pytest.mark.parametrize(
@@ -232,4 +233,4 @@ def test_a_record_the_database_would_alter_is_refused_before_commit():
 )
 def test_client_ip_trusts_forwarded_for_only_through_configured_proxies(proxies, meta, expected):
     with override_settings(TRUSTED_PROXY_COUNT=proxies):
-        assert client_ip(_request(**meta)) == expected
+        assert AuditContext.from_request(_request(**meta)).ip == expected

@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from core.roles import ADMINISTRATOR
 from reservations import services
-from staff.roles import ADMINISTRATOR
 from tests.factories import SlotFactory, details
 from tests.helpers import login_staff, make_staff
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 import audit
 from audit.models import AuditEvent
+from core.roles import ADMINISTRATOR, HEALTH_CENTRE
 from exports import services
 from exports.models import Batch
-from staff.roles import ADMINISTRATOR, HEALTH_CENTRE
 from tests.exports.conftest import book
 from tests.helpers import login_staff, make_staff
 

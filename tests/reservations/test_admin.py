@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.roles import ADMINISTRATOR
 from reservations import services
 from reservations.models import Slot
-from staff.roles import ADMINISTRATOR
 from tests.factories import SlotFactory, VenueFactory, details
 from tests.helpers import login_staff, make_staff
 

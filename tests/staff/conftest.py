@@ -4,7 +4,7 @@ import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from staff.roles import ADMINISTRATOR, HEALTH_CENTRE
+from core.roles import ADMINISTRATOR, HEALTH_CENTRE
 from tests.helpers import login_staff, make_staff
 
 PASSWORD = "correct horse battery staple 42"

@@ -7,9 +7,10 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 
+from core.client import client_ip
+from core.roles import ADMINISTRATOR, HEALTH_CENTRE
 from staff.middleware import SESSION_LAST_SEEN, SESSION_STARTED
-from staff.network import address_allowed, client_ip
-from staff.roles import ADMINISTRATOR, HEALTH_CENTRE
+from staff.network import address_allowed
 from tests.helpers import login_staff, make_staff
 
 pytestmark = pytest.mark.django_db

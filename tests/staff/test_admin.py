@@ -6,7 +6,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
-from staff.roles import ADMINISTRATOR, HEALTH_CENTRE
+from core.roles import ADMINISTRATOR, HEALTH_CENTRE
 from tests.helpers import login_staff, make_staff
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from staff.roles import HEALTH_CENTRE
+from core.roles import HEALTH_CENTRE
 from tests.chromium import launch
 from tests.staff.conftest import PASSWORD, totp_code
 

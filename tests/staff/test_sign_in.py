@@ -10,7 +10,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
-from staff.roles import ADMINISTRATOR, HEALTH_CENTRE
+from core.roles import ADMINISTRATOR, HEALTH_CENTRE
 from tests.helpers import login_staff, make_staff
 from tests.staff.conftest import PASSWORD, totp_code
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 
 import audit
-from staff import roles
+from core import roles
 
 
 class Command(BaseCommand):
