@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 import audit
 from audit.actions import action_label
+from audit.context import AuditContext
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
 from core.access import role_required
@@ -69,7 +70,7 @@ def event_export(request):
     rows = events.count()
     audit.record(
         action="audit.events.exported",
-        request=request,
+        context=AuditContext.from_request(request),
         details={"rows": rows, "filter": form.summary() if form.is_bound else {}},
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")

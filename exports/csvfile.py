@@ -98,7 +98,7 @@ def _ibm_extension_codes() -> dict[str, bytes]:
     and the WHATWG Shift_JIS encoder write the IBM one and never the NEC-selected one,
     which systems that know only the IBM rows show as 外字. Python writes the other.
     """
-    codes = {}
+    codes: dict[str, bytes] = {}
     for lead in (0xFA, 0xFB, 0xFC):
         for trail in (*range(0x40, 0x7F), *range(0x80, 0xFD)):
             code = bytes((lead, trail))

@@ -27,8 +27,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
@@ -36,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 import audit
+from audit.context import AuditContext
 from exports import crypto, csvfile
 from exports.models import CHAIN_START, Batch
 from reservations.models import Reservation, ReservationItem
@@ -371,7 +374,7 @@ def _audit_details(batch: Batch, **extra) -> dict:
 # --- Handing a batch out and deleting it -----------------------------------------------------
 
 
-def _record(**kwargs) -> None:
+def _record(**kwargs: Any) -> None:
     """audit.record, or AuditUnavailable: an action that cannot be audited is not done."""
     try:
         audit.record(**kwargs)
@@ -380,13 +383,12 @@ def _record(**kwargs) -> None:
         raise AuditUnavailable from exc
 
 
-def _record_failure(*, action: str, user, request, batch: Batch, reason: str) -> None:
+def _record_failure(*, action: str, audit_context: AuditContext, batch: Batch, reason: str) -> None:
     """Best effort: a refused action is recorded if the audit log can take it."""
     try:
         audit.record(
             action=action,
-            actor=user,
-            request=request,
+            context=audit_context,
             target=batch,
             outcome="failed",
             details={"batch": batch.pk, "reason": reason},
@@ -395,8 +397,9 @@ def _record_failure(*, action: str, user, request, batch: Batch, reason: str) ->
         log.exception("audit.record failed while recording a refused %s", action)
 
 
-def batch_open_for_download(*, batch_id: int, user, request=None):
-    """Open a batch's file for `user`, after recording the download in the audit log.
+def batch_open_for_download(*, batch_id: int, audit_context: AuditContext) -> tuple[File, str]:
+    """Open a batch's file for audit_context.actor, after recording the download in the
+    audit log.
 
     Order matters: the file is opened and its SHA-256 checked, then the audit record is
     written, then the status is updated — all before the caller sends the first byte.
@@ -404,6 +407,7 @@ def batch_open_for_download(*, batch_id: int, user, request=None):
     deleted), BatchFileCorrupt (it no longer matches its hash) or AuditUnavailable (then
     nothing is handed out).
     """
+    user = audit_context.actor
     failure = None
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
@@ -426,8 +430,7 @@ def batch_open_for_download(*, batch_id: int, user, request=None):
             try:
                 _record(
                     action="exports.batch.downloaded",
-                    actor=user,
-                    request=request,
+                    context=audit_context,
                     target=batch,
                     outcome="success",
                     details=_audit_details(batch, download=batch.download_count + 1),
@@ -454,8 +457,7 @@ def batch_open_for_download(*, batch_id: int, user, request=None):
         log.error("exports.batch.download_refused id=%s reason=%s", batch.pk, failure)
         _record_failure(
             action="exports.batch.downloaded",
-            user=user,
-            request=request,
+            audit_context=audit_context,
             batch=batch,
             reason=failure,
         )
@@ -465,8 +467,15 @@ def batch_open_for_download(*, batch_id: int, user, request=None):
 
 
 def _delete_file(
-    *, batch_id: int, user, request, action: str, status: str, allowed: tuple[str, ...]
+    *,
+    batch_id: int,
+    audit_context: AuditContext,
+    action: str,
+    status: str,
+    allowed: tuple[str, ...],
 ) -> Batch:
+    """Delete a batch's file for audit_context.actor, moving the batch to `status`."""
+    user = audit_context.actor
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
         if not batch.has_file:
@@ -476,8 +485,7 @@ def _delete_file(
         now = timezone.now()
         _record(
             action=action,
-            actor=user,
-            request=request,
+            context=audit_context,
             target=batch,
             outcome="success",
             details=_audit_details(batch, status_before=batch.status),
@@ -496,7 +504,7 @@ def _delete_file(
     return batch
 
 
-def batch_confirm_import(*, batch_id: int, user, request=None) -> Batch:
+def batch_confirm_import(*, batch_id: int, audit_context: AuditContext) -> Batch:
     """The health centre has imported the batch: delete its file, keep its record.
 
     Only a downloaded batch can be confirmed. Audited before the file is deleted, in one
@@ -505,20 +513,18 @@ def batch_confirm_import(*, batch_id: int, user, request=None) -> Batch:
     """
     return _delete_file(
         batch_id=batch_id,
-        user=user,
-        request=request,
+        audit_context=audit_context,
         action="exports.batch.import_confirmed",
         status=Batch.Status.CONFIRMED,
         allowed=(Batch.Status.DOWNLOADED,),
     )
 
 
-def batch_discard(*, batch_id: int, user, request=None) -> Batch:
+def batch_discard(*, batch_id: int, audit_context: AuditContext) -> Batch:
     """Delete a batch's file without an import (a batch made by mistake), keep its record."""
     return _delete_file(
         batch_id=batch_id,
-        user=user,
-        request=request,
+        audit_context=audit_context,
         action="exports.batch.discarded",
         status=Batch.Status.DELETED,
         allowed=(Batch.Status.READY, Batch.Status.DOWNLOADED),

@@ -6,14 +6,20 @@ audited act with a side effect (the batch becomes "downloaded"), and a link on a
 site must not be able to make a staff browser perform one.
 """
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.context import AuditContext
 from core.access import role_required
 from core.roles import HEALTH_CENTRE
 from exports import services
@@ -24,7 +30,7 @@ PAGE_SIZE = 50
 
 @role_required(HEALTH_CENTRE)
 @require_GET
-def batch_list(request):
+def batch_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         Batch.objects.select_related(
             "first_downloaded_by", "last_downloaded_by", "confirmed_by", "deleted_by"
@@ -34,7 +40,9 @@ def batch_list(request):
     return render(request, "exports/batch_list.html", {"page": page, "batches": page.object_list})
 
 
-def _refusal(request, batch, *, status: int, message: str):
+def _refusal(
+    request: HttpRequest, batch: Batch | None, *, status: int, message: str
+) -> HttpResponse:
     return render(
         request, "exports/refused.html", {"batch": batch, "message": message}, status=status
     )
@@ -42,10 +50,10 @@ def _refusal(request, batch, *, status: int, message: str):
 
 @role_required(HEALTH_CENTRE)
 @require_POST
-def batch_download(request, pk: int):
+def batch_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     try:
         handle, filename = services.batch_open_for_download(
-            batch_id=pk, user=request.user, request=request
+            batch_id=pk, audit_context=AuditContext.from_request(request)
         )
     except Batch.DoesNotExist:
         raise Http404 from None
@@ -86,7 +94,9 @@ def batch_download(request, pk: int):
     return response
 
 
-def _delete_view(request, pk: int, *, action, template: str, done: str):
+def _delete_view(
+    request: HttpRequest, pk: int, *, action: Callable[..., Batch], template: str, done: str
+) -> HttpResponse:
     batch = get_object_or_404(Batch, pk=pk)
     if request.method == "GET":
         if not batch.has_file:
@@ -95,7 +105,7 @@ def _delete_view(request, pk: int, *, action, template: str, done: str):
             )
         return render(request, template, {"batch": batch})
     try:
-        action(batch_id=pk, user=request.user, request=request)
+        action(batch_id=pk, audit_context=AuditContext.from_request(request))
     except services.BatchUnavailable:
         return _refusal(
             request, batch, status=410, message=_("This batch's file has already been deleted.")
@@ -121,27 +131,28 @@ def _delete_view(request, pk: int, *, action, template: str, done: str):
     return HttpResponseRedirect(reverse("exports:list"))
 
 
-@role_required(HEALTH_CENTRE)
-@require_http_methods(["GET", "POST"])
-def batch_confirm(request, pk: int):
-    """GET: what will happen; POST: the import is confirmed and the file deleted."""
-    return _delete_view(
-        request,
-        pk,
-        action=services.batch_confirm_import,
-        template="exports/batch_confirm.html",
-        done=_("Batch %(id)s: import confirmed, file deleted."),
-    )
+def _delete_page(
+    action: Callable[..., Batch], *, template: str, done: str | Promise
+) -> Callable[[HttpRequest, int], HttpResponseBase]:
+    """A confirm-then-delete page: GET shows what will happen, POST calls `action`."""
+
+    @role_required(HEALTH_CENTRE)
+    @require_http_methods(["GET", "POST"])
+    def page(request: HttpRequest, pk: int) -> HttpResponse:
+        return _delete_view(request, pk, action=action, template=template, done=str(done))
+
+    return page
 
 
-@role_required(HEALTH_CENTRE)
-@require_http_methods(["GET", "POST"])
-def batch_discard(request, pk: int):
-    """GET: what will happen; POST: the file is deleted without an import."""
-    return _delete_view(
-        request,
-        pk,
-        action=services.batch_discard,
-        template="exports/batch_discard.html",
-        done=_("Batch %(id)s: file deleted without import."),
-    )
+# GET: what will happen; POST: the import is confirmed and the file deleted.
+batch_confirm = _delete_page(
+    services.batch_confirm_import,
+    template="exports/batch_confirm.html",
+    done=gettext_lazy("Batch %(id)s: import confirmed, file deleted."),
+)
+# GET: what will happen; POST: the file is deleted without an import.
+batch_discard = _delete_page(
+    services.batch_discard,
+    template="exports/batch_discard.html",
+    done=gettext_lazy("Batch %(id)s: file deleted without import."),
+)

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import segno
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django_otp import verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -27,11 +28,11 @@ def normalise_token(value: str) -> str:
     return "".join(ch for ch in value if ch not in " -\t").lower()[:32]
 
 
-def confirmed_totp_device(user) -> TOTPDevice | None:
+def confirmed_totp_device(user: AbstractBaseUser) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def has_second_factor(user) -> bool:
+def has_second_factor(user: AbstractBaseUser) -> bool:
     """A confirmed authenticator or at least one unused backup code."""
     return (
         TOTPDevice.objects.filter(user=user, confirmed=True).exists()
@@ -39,11 +40,11 @@ def has_second_factor(user) -> bool:
     )
 
 
-def backup_codes_left(user) -> int:
+def backup_codes_left(user: AbstractBaseUser) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def pending_totp_device(user) -> TOTPDevice:
+def pending_totp_device(user: AbstractBaseUser) -> TOTPDevice:
     """The unconfirmed authenticator being enrolled; the same secret until it is confirmed.
 
     Reloading the enrolment page must not change the secret under a phone that has
@@ -76,7 +77,7 @@ def format_backup_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
 
 
-def new_backup_codes(user, *, count: int = BACKUP_CODE_COUNT) -> list[str]:
+def new_backup_codes(user: AbstractBaseUser, *, count: int = BACKUP_CODE_COUNT) -> list[str]:
     """Replace the user's backup codes with `count` fresh ones; return them in clear.
 
     They are returned once, to be shown once; django-otp keeps each until it is used.
@@ -89,7 +90,7 @@ def new_backup_codes(user, *, count: int = BACKUP_CODE_COUNT) -> list[str]:
     return codes
 
 
-def confirm_enrolment(user, device: TOTPDevice, token: str) -> list[str] | None:
+def confirm_enrolment(user: AbstractBaseUser, device: TOTPDevice, token: str) -> list[str] | None:
     """Confirm the pending authenticator with a code from it; return new backup codes.
 
     Returns None (and changes nothing but django-otp's throttle) when the code is wrong.
@@ -116,7 +117,7 @@ class Verification:
         return self.device is not None
 
 
-def verify_second_factor(user, token: str) -> Verification:
+def verify_second_factor(user: AbstractBaseUser, token: str) -> Verification:
     """Check a code against the user's authenticator (6 digits) or backup codes (others).
 
     Each device is checked under a row lock (django_otp.verify_token), so a backup code
@@ -142,7 +143,7 @@ def verify_second_factor(user, token: str) -> Verification:
     return Verification(None, method, throttled)
 
 
-def reset_second_factor(user) -> int:
+def reset_second_factor(user: AbstractBaseUser) -> int:
     """Remove every device of `user`; returns how many. They enrol again at next login.
 
     Sessions verified with a removed device stop being verified at once: django-otp
