@@ -34,4 +34,4 @@ LABELS = {
 
 
 def action_label(action: str) -> str:
-    return LABELS.get(action, "")
+    return str(LABELS.get(action, ""))

@@ -5,6 +5,22 @@ from django.contrib import admin
 from audit.models import AuditEvent
 from core.roles import ADMINISTRATOR, has_role
 
+FIELDS = (
+    "at",
+    "actor_id",
+    "actor_username",
+    "action",
+    "target_type",
+    "target_id",
+    "outcome",
+    "ip",
+    "user_agent",
+    "details",
+    "key_id",
+    "prev_mac",
+    "mac",
+)
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
@@ -12,22 +28,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["outcome", ("at", admin.DateFieldListFilter)]
     search_fields = ["action", "actor_username", "=target_id"]
     date_hierarchy = "at"
-    fields = [
-        "at",
-        "actor_id",
-        "actor_username",
-        "action",
-        "target_type",
-        "target_id",
-        "outcome",
-        "ip",
-        "user_agent",
-        "details",
-        "key_id",
-        "prev_mac",
-        "mac",
-    ]
-    readonly_fields = fields
+    fields = FIELDS
+    readonly_fields = FIELDS
     actions = None  # no "delete selected"
 
     def has_view_permission(self, request, obj=None):

@@ -1,6 +1,7 @@
 """The filter on the staff audit page (and on its CSV export)."""
 
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -44,14 +45,15 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         users = get_user_model().objects.order_by("username").values_list("pk", "username")
-        self.fields["user"].choices = [
+        cast(forms.ChoiceField, self.fields["user"]).choices = [
             ("", _("Anyone")),
             (NO_USER, _("Nobody logged in (system, failed logins)")),
             *((str(pk), username) for pk, username in users),
         ]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, last = data.get("date_from"), data.get("date_to")
         if first and last and last < first:
             self.add_error("date_to", _("The end date is before the start date."))

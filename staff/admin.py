@@ -185,7 +185,7 @@ class StaffGroupAdmin(GroupAdmin):
         return readonly
 
     def save_model(self, request, obj, form, change):
-        before = set()
+        before: set[str] = set()
         if change:
             stored = Group.objects.get(pk=obj.pk).permissions.select_related("content_type")
             before = _permission_codes(stored)
@@ -196,7 +196,7 @@ class StaffGroupAdmin(GroupAdmin):
         super().save_related(request, form, formsets, change)
         group = form.instance
         after = _permission_codes(group.permissions.select_related("content_type"))
-        before = getattr(request, "_staff_audit_before", set())
+        before: set[str] = getattr(request, "_staff_audit_before", set())
         audit.record(
             action="staff.group.changed" if change else "staff.group.created",
             actor=request.user,

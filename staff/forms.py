@@ -92,7 +92,8 @@ class FindBookingForm(forms.Form):
         return parse_date_text(value) if value.strip() else None
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         if data.get("number"):

@@ -42,7 +42,7 @@ def staff_nav(context, current=""):
     return {
         "user": user,
         "signed_in": signed_in,
-        "verified": signed_in and user.is_verified(),
+        "verified": signed_in and user is not None and user.is_verified(),
         "links": staff_links(user) if signed_in else [],
         "current": current,
         "csrf_token": context.get("csrf_token"),
