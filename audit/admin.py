@@ -1,6 +1,8 @@
 """Audit records in the Django admin: read-only for everyone, superusers included."""
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from audit.models import AuditEvent
 from core.roles import ADMINISTRATOR, has_role
@@ -32,20 +34,20 @@ class AuditEventAdmin(admin.ModelAdmin):
     readonly_fields = FIELDS
     actions = None  # no "delete selected"
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         user = request.user
         if not (user.is_active and user.is_staff):
             return False
         return user.is_superuser or has_role(user, ADMINISTRATOR)
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -13,15 +13,21 @@ Removing records from the *end* leaves a shorter chain that still verifies: that
 `verify_audit_chain --expect-mac` (a MAC noted down earlier, outside the database) is for.
 """
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from audit.models import AuditEvent
 
 CANONICAL_VERSION = 1
 _KEY_ID_LABEL = b"kenshin audit key id"
@@ -39,7 +45,7 @@ def key_id(key: str) -> str:
     return hmac.new(key.encode(), _KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
 
 
-def canonical(event) -> bytes:
+def canonical(event: AuditEvent) -> bytes:
     """The exact bytes the MAC covers. Changing this breaks every existing chain."""
     payload = {
         "v": CANONICAL_VERSION,
@@ -61,7 +67,7 @@ def canonical(event) -> bytes:
     ).encode()
 
 
-def compute_mac(event, key: str) -> str:
+def compute_mac(event: AuditEvent, key: str) -> str:
     return hmac.new(key.encode(), canonical(event), hashlib.sha256).hexdigest()
 
 
@@ -106,7 +112,9 @@ def verify_chain(
     return report
 
 
-def _check(event, keys, previous_mac, previous_id) -> str:
+def _check(
+    event: AuditEvent, keys: Mapping[str, str], previous_mac: str, previous_id: int | None
+) -> str:
     key = keys.get(event.key_id)
     if key is None:
         return (

@@ -1,11 +1,12 @@
 """The filter on the staff audit page (and on its CSV export)."""
 
 from datetime import date, datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,7 +43,7 @@ class AuditFilterForm(forms.Form):
         label=_("To (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         users = get_user_model().objects.order_by("username").values_list("pk", "username")
         cast(forms.ChoiceField, self.fields["user"]).choices = [
@@ -51,7 +52,7 @@ class AuditFilterForm(forms.Form):
             *((str(pk), username) for pk, username in users),
         ]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         first, last = data.get("date_from"), data.get("date_to")
@@ -59,7 +60,7 @@ class AuditFilterForm(forms.Form):
             self.add_error("date_to", _("The end date is before the start date."))
         return data
 
-    def filter(self, events):
+    def filter(self, events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
         """Apply the (valid) filter; dates are whole local days (Japan time)."""
         data = self.cleaned_data
         if data["user"] == NO_USER:

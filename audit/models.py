@@ -7,6 +7,8 @@ where. Rows are written only by audit.services.record(); the model refuses updat
 deletes, and on PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE as well.
 """
 
+from typing import Any, NoReturn
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,19 +18,19 @@ class AppendOnlyError(Exception):
 
 
 class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit records cannot be updated")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("audit records cannot be deleted")
 
-    def bulk_update(self, objs, fields, batch_size=None):
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> NoReturn:
         raise AppendOnlyError("audit records cannot be updated")
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit records are written one at a time by audit.record()")
 
-    def update_or_create(self, *args, **kwargs):
+    def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit records cannot be updated")
 
 
@@ -71,17 +73,17 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit records")
         indexes = [models.Index(fields=["action", "at"]), models.Index(fields=["outcome", "at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.action} #{self.pk}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding or self.pk is not None:
             raise AppendOnlyError("audit records cannot be updated")
         if not self.mac:
             raise AppendOnlyError("audit records are written by audit.record(), which signs them")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit records cannot be deleted")
 
     @property

@@ -14,10 +14,12 @@ import json
 import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import Model
+from django.http import HttpRequest
 from django.utils import timezone
 
 from audit import chain
@@ -70,12 +72,12 @@ class AuditDetailsError(ValueError):
 def record(
     *,
     action: str,
-    actor=None,
-    request=None,
-    context=None,
-    target=None,
+    actor: Any = None,
+    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
+    target: Model | None = None,
     outcome: str = "success",
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
     target_type: str = "",
     target_id: str | int = "",
 ) -> AuditEvent:
@@ -173,7 +175,7 @@ def username_fingerprint(username: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def _clean_details(details: dict) -> dict:
+def _clean_details(details: dict[str, Any]) -> dict[str, Any]:
     """Return details as plain JSON of ids, counts and codes, or raise AuditDetailsError.
 
     Accepted: dicts with lower_snake_case keys, lists, None, booleans, integers, and short
@@ -190,7 +192,7 @@ def _clean_details(details: dict) -> dict:
     return cleaned
 
 
-def _clean_value(value, *, path: str, depth: int):
+def _clean_value(value: Any, *, path: str, depth: int) -> Any:
     if depth > 4:
         raise AuditDetailsError(f"{path}: nested too deeply")
     if value is None or isinstance(value, bool | int):

@@ -2,10 +2,13 @@
 
 import csv
 import json
+from collections.abc import Iterable, Iterator
 from datetime import UTC
 
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +27,7 @@ PAGE_SIZE = 50
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _filtered(request):
+def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent] | None]:
     """(form, events): the filtered queryset, or None when the filter is invalid."""
     form = AuditFilterForm(request.GET or None)
     events = AuditEvent.objects.order_by("-id")
@@ -38,14 +41,16 @@ def _filtered(request):
 @never_cache
 @require_GET
 @role_required(ADMINISTRATOR)
-def event_list(request):
+def event_list(request: HttpRequest) -> HttpResponse:
     form, events = _filtered(request)
     if events is None:
         return render(request, "audit/event_list.html", {"form": form, "page": None}, status=400)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     for event in page.object_list:
-        event.label = action_label(event.action)
-        event.details_text = json.dumps(event.details, sort_keys=True, ensure_ascii=False)
+        event.label = action_label(event.action)  # type: ignore[attr-defined]
+        event.details_text = json.dumps(  # type: ignore[attr-defined]
+            event.details, sort_keys=True, ensure_ascii=False
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -58,7 +63,7 @@ def event_list(request):
 @never_cache
 @require_GET
 @role_required(ADMINISTRATOR)
-def event_export(request):
+def event_export(request: HttpRequest) -> HttpResponseBase:
     """The filtered records as CSV; the export itself is recorded before the first byte."""
     form, events = _filtered(request)
     if events is None:
@@ -85,11 +90,11 @@ def event_export(request):
 class _Line:
     """A file-like object for csv.writer that hands back what was written."""
 
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     """Neutralise spreadsheet formulas: a cell starting with = + - @ opens as text."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
@@ -114,7 +119,7 @@ def _csv_header() -> list[str]:
     ]
 
 
-def _csv_lines(header, events):
+def _csv_lines(header: list[str], events: Iterable[AuditEvent]) -> Iterator[str]:
     writer = csv.writer(_Line())  # CRLF line ends, as spreadsheets expect
     # A byte-order mark so that Excel opens the Japanese header as UTF-8.
     yield "\ufeff" + writer.writerow(header)

@@ -5,6 +5,8 @@ the admin can look at the record but not change or delete it.
 """
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from exports.models import Batch
 
@@ -31,14 +33,14 @@ class BatchAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     date_hierarchy = "created_at"
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -96,7 +96,7 @@ def load_recipient(path: str | None = None, *, now: datetime | None = None) -> R
     return Recipient(certificate=certificate, fingerprint=fingerprint)
 
 
-def encrypt(plaintext, recipient: Recipient) -> bytes:
+def encrypt(plaintext: bytes | memoryview, recipient: Recipient) -> bytes:
     """CMS EnvelopedData, AES-256-CBC content encryption, RSA key transport, DER.
 
     PKCS7Options.Binary: the CSV's bytes are encrypted exactly as they are (S/MIME text
@@ -104,7 +104,7 @@ def encrypt(plaintext, recipient: Recipient) -> bytes:
     """
     envelope = (
         pkcs7.PKCS7EnvelopeBuilder()
-        .set_data(plaintext)
+        .set_data(plaintext)  # type: ignore[arg-type]  # any buffer: no copy of the plaintext
         .add_recipient(recipient.certificate)
         .set_content_encryption_algorithm(algorithms.AES256)
         .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
@@ -116,5 +116,5 @@ def encrypt(plaintext, recipient: Recipient) -> bytes:
     return envelope
 
 
-def sha256_hex(data) -> str:
+def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

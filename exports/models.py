@@ -138,7 +138,7 @@ class Batch(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Batch #{self.pk}"
 
     @property

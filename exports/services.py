@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -102,7 +103,7 @@ class AuditUnavailable(Exception):
     """The audit record could not be written, so the action was not done (503)."""
 
 
-def exports_storage():
+def exports_storage() -> Storage:
     """The private storage for batch files: no URL maps to it."""
     return storages["exports"]
 
@@ -127,7 +128,7 @@ def default_cutoff(now: datetime) -> datetime:
     )
 
 
-def _delta_changes(start: datetime, end: datetime):
+def _delta_changes(start: datetime, end: datetime) -> Iterator[tuple[dict[str, Any], str]]:
     made_in_period = Q(reservation__created_at__gt=start, reservation__created_at__lte=end)
     changed_in_period = Q(
         reservation__created_at__lte=start,
@@ -169,7 +170,7 @@ def _local_day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.get_current_timezone())
 
 
-def _live_bookings(first_day: date, last_day: date):
+def _live_bookings(first_day: date, last_day: date) -> Iterator[tuple[dict[str, Any], str]]:
     items = (
         ReservationItem.objects.filter(
             is_live=True,
@@ -286,7 +287,16 @@ def batch_create_full(
     )
 
 
-def _write_batch(*, kind, rows, fields, recipient, encoding, allow_empty, now) -> BatchResult:
+def _write_batch(
+    *,
+    kind: str,
+    rows: Iterable[tuple[dict[str, Any], str]],
+    fields: dict[str, Any],
+    recipient: crypto.Recipient,
+    encoding: str,
+    allow_empty: bool,
+    now: datetime,
+) -> BatchResult:
     table = csvfile.write_csv(rows, encoding=encoding)
     period = {"period_start": fields.get("period_start"), "period_end": fields["period_end"]}
     if table.rows == 0 and not allow_empty:
@@ -325,7 +335,8 @@ def _write_batch(*, kind, rows, fields, recipient, encoding, allow_empty, now) -
                 details=_audit_details(batch),
             )
     except AuditUnavailable:
-        storage.delete(stored)
+        if stored:  # always: _record runs after the file is saved
+            storage.delete(stored)
         raise ExportError("the audit record could not be written, so no batch was stored") from None
     except IntegrityError:
         if stored:
@@ -356,7 +367,7 @@ def _write_batch(*, kind, rows, fields, recipient, encoding, allow_empty, now) -
     return BatchResult(batch, created=True, **period)
 
 
-def _audit_details(batch: Batch, **extra) -> dict:
+def _audit_details(batch: Batch, **extra: Any) -> dict[str, Any]:
     """Ids and counts only: the audit log never holds residents' data."""
     return {
         "batch": batch.pk,

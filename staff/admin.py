@@ -5,9 +5,14 @@ names only. Privileges (superuser, groups, permissions) can only be changed by a
 superuser, so a permission to edit users never becomes a way to promote oneself.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -20,11 +25,11 @@ from staff import services
 PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
 
 
-def _permission_codes(permissions) -> set[str]:
+def _permission_codes(permissions: Iterable[Permission]) -> set[str]:
     return {f"{p.content_type.app_label}.{p.codename}" for p in permissions}
 
 
-def _user_snapshot(user_id) -> dict:
+def _user_snapshot(user_id: int | None) -> dict[str, Any]:
     if user_id is None:
         return {"group_ids": set(), "permissions": set()}
     user = User.objects.get(pk=user_id)
@@ -67,14 +72,14 @@ class StaffUserAdmin(UserAdmin):
     actions = ["reset_second_factor"]
 
     @admin.display(description=_("roles"))
-    def role_names(self, user):
+    def role_names(self, user: Any) -> str:
         return ", ".join(sorted(roles.user_roles(user))) or "-"
 
     @admin.display(description=_("second factor"), boolean=True)
-    def second_factor(self, user):
+    def second_factor(self, user: Any) -> bool:
         return services.confirmed_totp_device(user) is not None
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             readonly += [f for f in PRIVILEGE_FIELDS if f not in readonly]
@@ -82,11 +87,11 @@ class StaffUserAdmin(UserAdmin):
 
     # --- audit -------------------------------------------------------------------------------
 
-    def save_model(self, request, obj, form, change):
-        request._staff_audit_before = _user_snapshot(obj.pk if change else None)
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        request._staff_audit_before = _user_snapshot(obj.pk if change else None)  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         user = form.instance
         before = getattr(request, "_staff_audit_before", _user_snapshot(None))
@@ -107,7 +112,9 @@ class StaffUserAdmin(UserAdmin):
             details=details,
         )
 
-    def user_change_password(self, request, id, form_url=""):
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:
             audit.record(
@@ -119,11 +126,11 @@ class StaffUserAdmin(UserAdmin):
             )
         return response
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
         audit.record(action="staff.user.deleted", actor=request.user, request=request, target=obj)
         super().delete_model(request, obj)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for user in queryset:
             audit.record(
                 action="staff.user.deleted", actor=request.user, request=request, target=user
@@ -132,14 +139,14 @@ class StaffUserAdmin(UserAdmin):
 
     # --- reset a lost second factor ------------------------------------------------------------
 
-    def has_reset_second_factor_permission(self, request):
+    def has_reset_second_factor_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("staff.reset_second_factor")
 
     @admin.action(
         description=_("Reset the second factor (they enrol a new phone at their next login)"),
         permissions=["reset_second_factor"],
     )
-    def reset_second_factor(self, request, queryset):
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         reset = 0
         for user in queryset:
             if user.pk == request.user.pk:
@@ -178,21 +185,21 @@ class StaffUserAdmin(UserAdmin):
 
 @admin.register(Group)
 class StaffGroupAdmin(GroupAdmin):
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             readonly += ["name", "permissions"]
         return readonly
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before: set[str] = set()
         if change:
             stored = Group.objects.get(pk=obj.pk).permissions.select_related("content_type")
             before = _permission_codes(stored)
-        request._staff_audit_before = before
+        request._staff_audit_before = before  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         group = form.instance
         after = _permission_codes(group.permissions.select_related("content_type"))
@@ -208,11 +215,11 @@ class StaffGroupAdmin(GroupAdmin):
             },
         )
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
         audit.record(action="staff.group.deleted", actor=request.user, request=request, target=obj)
         super().delete_model(request, obj)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for group in queryset:
             audit.record(
                 action="staff.group.deleted", actor=request.user, request=request, target=group

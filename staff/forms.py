@@ -4,6 +4,9 @@ The caller's own details are taken with the residents' form
 (reservations.forms.CitizenDetailsForm), so phone and web apply the same rules.
 """
 
+from datetime import date
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -71,7 +74,7 @@ class FindBookingForm(forms.Form):
         help_text=_("For example 1970-05-01, S45.5.1 or 昭和45年5月1日."),
     )
 
-    def clean_number(self):
+    def clean_number(self) -> str:
         value = normalise_reservation_number(self.cleaned_data["number"])
         if value and (not value.isdigit() or len(value) != RESERVATION_NUMBER_DIGITS):
             raise ValidationError(
@@ -81,17 +84,17 @@ class FindBookingForm(forms.Form):
             )
         return value
 
-    def clean_furigana(self):
+    def clean_furigana(self) -> str:
         value = normalise_furigana(self.cleaned_data["furigana"])
         if value and not is_katakana(value):
             raise ValidationError(_("Enter the furigana in katakana."), code="furigana")
         return value
 
-    def clean_birth_date(self):
+    def clean_birth_date(self) -> date | None:
         value = self.cleaned_data["birth_date"]
         return parse_date_text(value) if value.strip() else None
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if self.errors:

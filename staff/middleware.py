@@ -16,12 +16,15 @@ every staff page, including ones whose author forgot.
 """
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
@@ -45,7 +48,7 @@ SIGN_IN_PAGES = {
 }
 
 
-def start_staff_session(request) -> None:
+def start_staff_session(request: HttpRequest) -> None:
     """Stamp the session's start; called at password login."""
     now = time.time()
     request.session[SESSION_STARTED] = now
@@ -53,7 +56,7 @@ def start_staff_session(request) -> None:
     request.session.set_expiry(int(settings.STAFF_IDLE_TIMEOUT.total_seconds()))
 
 
-def session_expired(request, now: float) -> bool:
+def session_expired(request: HttpRequest, now: float) -> bool:
     started = request.session.get(SESSION_STARTED)
     last_seen = request.session.get(SESSION_LAST_SEEN)
     if started is None or last_seen is None:
@@ -65,17 +68,17 @@ def session_expired(request, now: float) -> bool:
 
 
 class StaffAccessMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not is_staff_path(request.path_info):
             return self.get_response(request)
 
         if not address_allowed(client_ip(request)):
             raise Http404
 
-        user = request.user
+        user: Any = request.user  # django-otp adds is_verified()
         if user.is_authenticated:
             now = time.time()
             if session_expired(request, now):
@@ -97,10 +100,10 @@ class StaffAccessMiddleware:
         response.headers.setdefault("Cache-Control", "no-store, private")
         return response
 
-    def _gate(self, request):
+    def _gate(self, request: HttpRequest) -> HttpResponseBase | None:
         if self._page(request) in SIGN_IN_PAGES:
             return None
-        user = request.user
+        user: Any = request.user  # django-otp adds is_verified()
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("staff:login"))
         if not user.is_verified():
@@ -118,7 +121,7 @@ class StaffAccessMiddleware:
         return None
 
     @staticmethod
-    def _page(request):
+    def _page(request: HttpRequest) -> tuple[str, str | None] | None:
         """(namespace, URL name) of this request, or None for a URL that does not exist."""
         try:
             match = resolve(request.path_info)

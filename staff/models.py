@@ -14,5 +14,5 @@ class StaffAccess(models.Model):
         ]
         verbose_name = "staff access"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "staff access"

@@ -10,6 +10,8 @@ The session key changes at each step (password login, second factor), and only a
 session opens a staff page (StaffAccessMiddleware, role_required, the admin site).
 """
 
+from typing import Any
+
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django.contrib import messages
@@ -19,6 +21,8 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -46,7 +50,7 @@ LOW_BACKUP_CODES = 3
 SESSION_MAY_ENROL = "staff_may_enrol"
 
 
-def _next_url(request, default: str | None = None) -> str:
+def _next_url(request: HttpRequest, default: str | None = None) -> str:
     """Where to go after signing in: a staff page on this site, nothing else."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if (
@@ -67,17 +71,17 @@ def _with_next(url_name: str, next_url: str) -> str:
 # --- django-axes: one failure counter for passwords and codes --------------------------------
 
 
-def _credentials(user) -> dict:
+def _credentials(user: Any) -> dict[str, str]:
     return {"username": user.get_username()}
 
 
-def _count_code_failure(request, user) -> bool:
+def _count_code_failure(request: HttpRequest, user: Any) -> bool:
     """Count a wrong code like a wrong password (same username + client); True if now locked."""
     user_login_failed.send(sender=__name__, credentials=_credentials(user), request=request)
     return bool(getattr(request, "axes_locked_out", False))
 
 
-def _locked_out(request, user, *, stage: str):
+def _locked_out(request: HttpRequest, user: Any, *, stage: str) -> HttpResponse:
     """End the half-signed-in session and show the lockout page."""
     audit.record(
         action="staff.login.locked_out",
@@ -91,7 +95,9 @@ def _locked_out(request, user, *, stage: str):
     return get_lockout_response(request, None, credentials)
 
 
-def _complete_sign_in(request, user, device, *, method: str, next_url: str):
+def _complete_sign_in(
+    request: HttpRequest, user: Any, device: Any, *, method: str, next_url: str
+) -> HttpResponse:
     """The second factor is verified: mark the session, give it a new key, clear failures."""
     otp_login(request, device)
     request.session.cycle_key()
@@ -125,8 +131,8 @@ def _complete_sign_in(request, user, device, *, method: str, next_url: str):
 @never_cache
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
-def login_view(request):
-    user = request.user
+def login_view(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user  # django-otp adds is_verified()
     next_url = _next_url(request)
     if user.is_authenticated and request.method == "GET":
         if user.is_verified():
@@ -182,8 +188,8 @@ def login_view(request):
 @never_cache
 @sensitive_post_parameters("token")
 @require_http_methods(["GET", "POST"])
-def verify_view(request):
-    user = request.user
+def verify_view(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user  # django-otp adds is_verified()
     next_url = _next_url(request)
     if not user.is_authenticated:
         return redirect_to_login(next_url)
@@ -232,8 +238,8 @@ def verify_view(request):
 @never_cache
 @sensitive_post_parameters("token")
 @require_http_methods(["GET", "POST"])
-def enrol_view(request):
-    user = request.user
+def enrol_view(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user  # django-otp adds is_verified()
     next_url = _next_url(request)
     if not user.is_authenticated:
         return redirect_to_login(next_url)
@@ -310,9 +316,9 @@ def enrol_view(request):
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def backup_codes_view(request):
+def backup_codes_view(request: HttpRequest) -> HttpResponse:
     """How many backup codes are left; a POST replaces them with a new set, shown once."""
-    user = request.user
+    user: Any = request.user  # django-otp adds is_verified()
     if request.method == "POST":
         codes = services.new_backup_codes(user)
         audit.record(
@@ -337,7 +343,7 @@ def backup_codes_view(request):
 
 @never_cache
 @require_POST
-def logout_view(request):
+def logout_view(request: HttpRequest) -> HttpResponse:
     """POST only (a link or an image must not sign anyone out); ends the session on the server."""
     if request.user.is_authenticated:
         audit.record(action="staff.logout", actor=request.user, request=request)
@@ -346,9 +352,9 @@ def logout_view(request):
 
 
 @staff_required
-def home(request):
+def home(request: HttpRequest) -> HttpResponseBase:
     """The first staff page: the phone desk for the health centre, the admin for administrators."""
-    user = request.user
+    user: Any = request.user  # django-otp adds is_verified()
     held = roles.user_roles(user)
     if roles.HEALTH_CENTRE in held:
         return desk_search(request)

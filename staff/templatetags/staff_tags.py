@@ -1,6 +1,10 @@
 """Template helpers for staff pages: the navigation that matches the signed-in person's roles."""
 
+from datetime import timedelta
+from typing import Any
+
 from django import template
+from django.template import Context
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +13,7 @@ from core import roles
 register = template.Library()
 
 
-def staff_links(user) -> list[dict]:
+def staff_links(user: Any) -> list[dict[str, Any]]:
     """The staff areas `user` may open, in the order of the navigation bar."""
     if not (user.is_authenticated and user.is_verified()):
         return []
@@ -34,7 +38,7 @@ def staff_links(user) -> list[dict]:
 
 
 @register.inclusion_tag("staff/_nav.html", takes_context=True)
-def staff_nav(context, current=""):
+def staff_nav(context: Context, current: str = "") -> dict[str, Any]:
     """{% staff_nav "desk" %}: who is signed in, their areas, and the logout button."""
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -50,7 +54,7 @@ def staff_nav(context, current=""):
 
 
 @register.simple_tag
-def staff_help_contact():
+def staff_help_contact() -> str:
     """Whom locked-out or stuck staff should call (STAFF_HELP_CONTACT), or ""."""
     from django.conf import settings
 
@@ -58,7 +62,7 @@ def staff_help_contact():
 
 
 @register.filter
-def minutes(delta) -> int:
+def minutes(delta: timedelta) -> int:
     """A timedelta in whole minutes (rounded up), for "try again in N minutes"."""
     try:
         return max(1, -(-int(delta.total_seconds()) // 60))

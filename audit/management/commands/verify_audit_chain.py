@@ -1,9 +1,10 @@
 """Check the audit trail's HMAC chain: OK with the count, or the first broken record."""
 
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.services import verify_audit_chain
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "Exit status 0 when the whole chain is intact, 1 at the first break."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--old-keys-file",
             type=Path,
@@ -26,7 +27,13 @@ class Command(BaseCommand):
             "fails if it is no longer in the chain, i.e. records were cut from the end.",
         )
 
-    def handle(self, *args, old_keys_file=None, expect_mac=None, **options):
+    def handle(
+        self,
+        *args: Any,
+        old_keys_file: Path | None = None,
+        expect_mac: str | None = None,
+        **options: Any,
+    ) -> None:
         old_keys = []
         if old_keys_file is not None:
             try:

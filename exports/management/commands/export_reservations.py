@@ -10,8 +10,9 @@ certificate is missing or unusable: there is no unencrypted fallback.
 """
 
 from datetime import date, datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from exports import services
@@ -45,7 +46,7 @@ def _day(value: str) -> date:
 class Command(BaseCommand):
     help = "Write the encrypted CSV batch of bookings for the health centre."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--cutoff",
             type=_cutoff,
@@ -62,7 +63,16 @@ class Command(BaseCommand):
             "--allow-empty", action="store_true", help="write a batch even if it has no rows"
         )
 
-    def handle(self, *args, cutoff, full, first_day, last_day, allow_empty, **options):
+    def handle(
+        self,
+        *args: Any,
+        cutoff: datetime | None,
+        full: bool,
+        first_day: date | None,
+        last_day: date | None,
+        allow_empty: bool,
+        **options: Any,
+    ) -> None:
         try:
             if full:
                 if cutoff is not None:

@@ -11,12 +11,13 @@ import getpass
 import os
 import secrets
 import sys
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.urls import reverse
 
@@ -27,7 +28,7 @@ from core import roles
 class Command(BaseCommand):
     help = "Create a staff user with a role; they enrol a second factor at first login."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", required=True)
         parser.add_argument(
             "--role",
@@ -53,7 +54,15 @@ class Command(BaseCommand):
             help="Generate a random password and print it once.",
         )
 
-    def handle(self, *args, username, role, superuser, email, **options):
+    def handle(
+        self,
+        *args: Any,
+        username: str,
+        role: list[str],
+        superuser: bool,
+        email: str,
+        **options: Any,
+    ) -> None:
         username = username.strip()
         if not username:
             raise CommandError("--username must not be empty.")
@@ -94,7 +103,7 @@ class Command(BaseCommand):
             )
         )
 
-    def _password(self, username, email, options) -> tuple[str, bool]:
+    def _password(self, username: str, email: str, options: dict[str, Any]) -> tuple[str, bool]:
         candidate = User(username=username, email=email)
         if options["password_from_env"]:
             password = os.environ.get(options["password_from_env"], "")
@@ -120,7 +129,7 @@ class Command(BaseCommand):
             return password, False
 
     @staticmethod
-    def _validate(password, user):
+    def _validate(password: str, user: Any) -> None:
         try:
             password_validation.validate_password(password, user)
         except ValidationError as error:
