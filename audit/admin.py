@@ -5,6 +5,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
+from core.admin import ReadOnlyModelAdmin
 from core.roles import ADMINISTRATOR, has_role
 
 FIELDS = (
@@ -25,7 +26,7 @@ FIELDS = (
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     list_display = ["at", "actor_username", "action", "outcome", "target", "ip"]
     list_filter = ["outcome", ("at", admin.DateFieldListFilter)]
     search_fields = ["action", "actor_username", "=target_id"]
@@ -42,12 +43,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False

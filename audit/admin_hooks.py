@@ -28,9 +28,9 @@ from audit.context import AuditContext
 
 if TYPE_CHECKING:
     # The mixins sit in front of admin.ModelAdmin; mypy checks them as one.
-    _AdminBase = admin.ModelAdmin
+    ModelAdminBase = admin.ModelAdmin
 else:
-    _AdminBase = object
+    ModelAdminBase = object
 
 
 def _values(model: type[models.Model], pk: Any, fields: list[str]) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def _values(model: type[models.Model], pk: Any, fields: list[str]) -> dict[str, 
     return model._default_manager.filter(pk=pk).values(*fields).first() or {}
 
 
-class AuditedChangesMixin(_AdminBase):
+class AuditedChangesMixin(ModelAdminBase):
     """Records <prefix>.created / .changed / .deleted for every admin add, change, delete."""
 
     audit_action_prefix = ""
@@ -115,7 +115,7 @@ class AuditedChangesMixin(_AdminBase):
         return {label: _values(type(obj), obj.pk, self.audit_tracked_fields)}
 
 
-class AuditedViewMixin(_AdminBase):
+class AuditedViewMixin(ModelAdminBase):
     """Records <audit_view_action> each time the change (detail) page of an object is opened.
 
     "Who looked at whose data": the record names the object by id, plus whatever ids
@@ -148,7 +148,7 @@ class AuditedViewMixin(_AdminBase):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
-class AuditedSearchMixin(_AdminBase):
+class AuditedSearchMixin(ModelAdminBase):
     """Records <audit_search_action> for each changelist search (the term is never stored).
 
     Searching reservations by フリガナ is looking a person up: the record keeps who searched,

@@ -8,11 +8,12 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyModelAdmin
 from exports.models import Batch
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(ReadOnlyModelAdmin):
     list_display = [
         "id",
         "created_at",
@@ -35,12 +36,3 @@ class BatchAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False

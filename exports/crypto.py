@@ -1,7 +1,8 @@
 """Encrypting a batch to the health centre's certificate (CMS EnvelopedData).
 
 The server holds the health centre's *certificate* only; the private key never leaves the
-health centre (DESIGN.md invariant 6). There is no plaintext fallback anywhere: a missing,
+health centre, so a stolen server or backup cannot read a batch. There is no plaintext
+fallback anywhere: a missing,
 unreadable, expired or too weak certificate stops the export with a message that says
 what to fix.
 """

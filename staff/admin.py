@@ -19,6 +19,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import audit
+from audit.admin_hooks import ModelAdminBase
+from audit.context import AuditContext
 from core import roles
 from staff import services
 
@@ -57,8 +59,31 @@ admin.site.unregister(TOTPDevice)
 admin.site.unregister(StaticDevice)
 
 
+class AuditedDeletesMixin(ModelAdminBase):
+    """Records <audit_deleted_action> for each user or group deleted in the admin, one
+    record per object, before it goes (the record needs its pk)."""
+
+    audit_deleted_action = ""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        audit.record(
+            action=self.audit_deleted_action,
+            context=AuditContext.from_request(request),
+            target=obj,
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        context = AuditContext.from_request(request)
+        for obj in queryset:
+            audit.record(action=self.audit_deleted_action, context=context, target=obj)
+        super().delete_queryset(request, queryset)
+
+
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(AuditedDeletesMixin, UserAdmin):
+    audit_deleted_action = "staff.user.deleted"
+
     list_display = [
         "username",
         "is_active",
@@ -106,8 +131,7 @@ class StaffUserAdmin(UserAdmin):
             details["sets_credentials"] = True
         audit.record(
             action="staff.user.changed" if change else "staff.user.created",
-            actor=request.user,
-            request=request,
+            context=AuditContext.from_request(request),
             target=user,
             details=details,
         )
@@ -119,23 +143,11 @@ class StaffUserAdmin(UserAdmin):
         if request.method == "POST" and response.status_code == 302:
             audit.record(
                 action="staff.user.password_set",
-                actor=request.user,
-                request=request,
+                context=AuditContext.from_request(request),
                 target_type="auth.User",
                 target_id=id,
             )
         return response
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        audit.record(action="staff.user.deleted", actor=request.user, request=request, target=obj)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        for user in queryset:
-            audit.record(
-                action="staff.user.deleted", actor=request.user, request=request, target=user
-            )
-        super().delete_queryset(request, queryset)
 
     # --- reset a lost second factor ------------------------------------------------------------
 
@@ -165,8 +177,7 @@ class StaffUserAdmin(UserAdmin):
             removed = services.reset_second_factor(user)
             audit.record(
                 action="staff.second_factor.reset",
-                actor=request.user,
-                request=request,
+                context=AuditContext.from_request(request),
                 target=user,
                 details={"devices_removed": removed},
             )
@@ -184,7 +195,9 @@ class StaffUserAdmin(UserAdmin):
 
 
 @admin.register(Group)
-class StaffGroupAdmin(GroupAdmin):
+class StaffGroupAdmin(AuditedDeletesMixin, GroupAdmin):
+    audit_deleted_action = "staff.group.deleted"
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -206,22 +219,10 @@ class StaffGroupAdmin(GroupAdmin):
         before: set[str] = getattr(request, "_staff_audit_before", set())
         audit.record(
             action="staff.group.changed" if change else "staff.group.created",
-            actor=request.user,
-            request=request,
+            context=AuditContext.from_request(request),
             target=group,
             details={
                 "changed_fields": sorted(form.changed_data),
                 **_diff(before, after, "permissions"),
             },
         )
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        audit.record(action="staff.group.deleted", actor=request.user, request=request, target=obj)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        for group in queryset:
-            audit.record(
-                action="staff.group.deleted", actor=request.user, request=request, target=group
-            )
-        super().delete_queryset(request, queryset)
