@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit.admin_hooks import AuditedChangesMixin, AuditedSearchMixin, AuditedViewMixin
+from audit.context import AuditContext
 from citizens.normalize import normalise_furigana
 from reservations import services
 from reservations.models import (
@@ -445,24 +446,22 @@ class ReservationAdmin(AuditedViewMixin, AuditedSearchMixin, admin.ModelAdmin):
     @admin.action(description=_("Cancel the selected reservations on the resident's behalf"))
     def cancel_on_behalf(self, request, queryset):
         cancelled = refused = 0
+        context = AuditContext.from_request(request)
         for reservation in queryset:
             try:
                 # The cancellation and its audit record commit together, or neither does.
-                with transaction.atomic():
-                    services.reservation_cancel(
-                        reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
-                    )
-                    audit.record(
-                        action="reservations.reservation.cancelled",
-                        request=request,
-                        target=reservation,
-                        details={"via": "admin"},
-                    )
+                services.reservation_cancel(
+                    reservation=reservation,
+                    by=Reservation.CancelledBy.STAFF,
+                    user=request.user,
+                    audit_context=context,
+                    audit_details={"via": "admin"},
+                )
                 cancelled += 1
             except services.NotCancellable:
                 audit.record(
                     action="reservations.reservation.cancelled",
-                    request=request,
+                    context=context,
                     target=reservation,
                     outcome="failed",
                     details={"via": "admin", "reason": "not_cancellable"},

@@ -37,8 +37,8 @@ from citizens.normalize import (
     normalise_postal_code,
     strip_invisible,
 )
+from reservations.eligibility import CitizenDetails, Reason
 from reservations.models import RESERVATION_NUMBER_DIGITS
-from reservations.services import CitizenDetails, Reason
 from reservations.templatetags.resident import (
     date_text,
     is_japanese_on_english_page,

@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db.models import Case, F, IntegerField, Max, Min, Q, Sum, When
 from django.utils import timezone
 
-from reservations import services
+from reservations.eligibility import CitizenDetails, eligibility_reasons
 from reservations.models import Reservation, ScreeningType, Slot, Venue, fiscal_year_of
 
 # A slot with this many places or fewer left is shown as △ ("few left").
@@ -225,11 +225,29 @@ def default_month(slots: list[SlotView], now: datetime) -> str | None:
     return month_key(slots[0].local_date) if slots else None
 
 
+# --- Alternatives for the loser of a race -------------------------------------------------------
+
+
+def nearest_free_slots(slot: Slot, *, limit: int = 5, now: datetime | None = None) -> list[Slot]:
+    """Bookable slots of the same screening, nearest in time to `slot` (later ones first)."""
+    bookable = (
+        Slot.objects.bookable(now)
+        .filter(screening_type_id=slot.screening_type_id)
+        .exclude(pk=slot.pk)
+        .select_related("venue", "screening_type")
+    )
+    later = list(bookable.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:limit])
+    if len(later) < limit:
+        earlier = bookable.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")
+        later += list(earlier[: limit - len(later)])
+    return later
+
+
 # --- Adding a screening on the same day (セット検診) -------------------------------------------
 
 
 def set_candidates(
-    primary: Slot, details: services.CitizenDetails, now: datetime | None = None
+    primary: Slot, details: CitizenDetails, now: datetime | None = None
 ) -> dict[ScreeningType, list[Slot]]:
     """Other screenings with a free place on the same day at the same venue, that this
     person may book, each with its bookable slots in time order."""
@@ -250,14 +268,7 @@ def set_candidates(
         grouped.setdefault(slot.screening_type, []).append(slot)
     eligible = {}
     for screening, choices in grouped.items():
-        reasons = services.eligibility_reasons(
-            slot=choices[0],
-            birth_date=details.birth_date,
-            sex=details.sex,
-            person_key=details.person_key,
-            now=now,
-            check_places=False,
-        )
+        reasons = eligibility_reasons(slot=choices[0], person=details, now=now, check_places=False)
         if not reasons:
             eligible[screening] = choices
     return eligible

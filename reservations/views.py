@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from reservations import queries, ratelimit, services
+from reservations.eligibility import eligibility_reasons
 from reservations.forms import (
     AvailabilityFilterForm,
     BookingState,
@@ -49,6 +50,7 @@ from reservations.forms import (
     sign_done_token,
     sign_manage_token,
 )
+from reservations.language import is_english, screening_name
 from reservations.models import Reservation, ScreeningType, Slot
 from reservations.templatetags.resident import month_text, translated
 
@@ -308,7 +310,7 @@ def _slot_unavailable(request, slot: Slot, now):
     return _page(
         request,
         "reservations/book_full.html",
-        {"slot": slot, "alternatives": services.nearest_free_slots(slot, now=now)},
+        {"slot": slot, "alternatives": queries.nearest_free_slots(slot, now=now)},
     )
 
 
@@ -339,14 +341,7 @@ def book(request, slot_id):
     if not form.is_valid():
         return _details_page(request, slot, form, form_token, previous=previous, status=400)
     details = form.to_details()
-    reasons = services.eligibility_reasons(
-        slot=slot,
-        birth_date=details.birth_date,
-        sex=details.sex,
-        person_key=details.person_key,
-        now=now,
-        check_places=False,
-    )
+    reasons = eligibility_reasons(slot=slot, person=details, now=now, check_places=False)
     if reasons:
         add_eligibility_errors(form, reasons)
         return _details_page(request, slot, form, form_token, previous=previous, status=400)
@@ -427,7 +422,7 @@ def _full_page(request, state, slot, now, *, chosen=(), alternatives=None, lost_
         )
     else:
         if alternatives is None:
-            alternatives = services.nearest_free_slots(slot, now=now)
+            alternatives = queries.nearest_free_slots(slot, now=now)
         context["alternatives"] = alternatives
     return _page(request, "reservations/book_full.html", context, status=409)
 
@@ -501,13 +496,7 @@ def book_choose(request):
     reasons = [
         (slot, reason)
         for slot in slots
-        for reason in services.eligibility_reasons(
-            slot=slot,
-            birth_date=details.birth_date,
-            sex=details.sex,
-            person_key=details.person_key,
-            now=now,
-        )
+        for reason in eligibility_reasons(slot=slot, person=details, now=now)
     ]
     state.slot_ids = slot_ids
     for slot, reason in reasons:
@@ -539,11 +528,11 @@ def book_confirm(request):
     details = state.citizen_details()
     now = timezone.now()
     try:
-        reservation = services.reservation_create(
+        services.reservation_create(
             slots=slots,
             details=details,
             form_token=state.form_token,
-            language="en" if services.is_english() else "ja",
+            language="en" if is_english() else "ja",
             now=now,
         )
     except services.SlotFull as full:
@@ -566,10 +555,8 @@ def book_confirm(request):
             status=409,
             links=[(reverse("reservations:home"), _("Back to the top page"))],
         )
-    except services.InvalidSelection:
-        return _bad_request(request)
-    if reservation.citizen.person_key != details.person_key:
-        # A form token can only come back to the person who was given it.
+    except (services.InvalidSelection, services.FormTokenReused):
+        # FormTokenReused: a form token only comes back to the person who was given it.
         return _bad_request(request)
     # 303: the browser fetches the done page with GET, so reloading it never re-posts.
     response = redirect(reverse("reservations:book_done", args=[sign_done_token(state.form_token)]))
@@ -578,11 +565,7 @@ def book_confirm(request):
 
 
 def _already_booked(request, already: services.AlreadyBooked):
-    name = (
-        services.screening_name(already.screening_type)
-        if already.screening_type
-        else _("this screening")
-    )
+    name = screening_name(already.screening_type) if already.screening_type else _("this screening")
     return _problem(
         request,
         _("You already have a booking"),

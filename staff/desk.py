@@ -8,7 +8,6 @@ Every look at a resident's details and every change is audited (ids and counts o
 import re
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
+from audit.context import AuditContext
 from citizens.models import person_key
 from reservations import services
 from reservations.forms import (
@@ -119,26 +119,17 @@ def desk_book(request):
     form = _details_form(request.POST if request.method == "POST" else None)
     problems, alternatives = [], []
     if form.is_bound and form.is_valid():
-        replay = Reservation.objects.filter(form_token=token).exists()
         try:
             # The booking and its audit record commit together, or neither does.
-            with transaction.atomic():
-                reservation = services.reservation_create(
-                    slots=slots,
-                    details=form.to_details(),
-                    form_token=token,
-                    channel=Reservation.Channel.PHONE,
-                    booked_by=request.user,
-                    language="ja",
-                )
-                if not replay:
-                    audit.record(
-                        action="reservations.reservation.booked_by_phone",
-                        actor=request.user,
-                        request=request,
-                        target=reservation,
-                        details={"slot_ids": sorted(s.pk for s in slots)},
-                    )
+            booking = services.reservation_create(
+                slots=slots,
+                details=form.to_details(),
+                form_token=token,
+                channel=Reservation.Channel.PHONE,
+                booked_by=request.user,
+                language="ja",
+                audit_context=AuditContext.from_request(request),
+            )
         except services.NotEligible as refusal:
             # The same words the web shows, next to the field they are about.
             add_eligibility_errors(form, refusal.reasons)
@@ -150,14 +141,16 @@ def desk_book(request):
             alternatives = full.alternatives
         except services.InvalidSelection:
             problems = [_("Screenings booked together must be on the same day at the same venue.")]
+        except services.FormTokenReused:
+            return _bad_request(request)
         else:
-            if not replay:
+            if booking.created:
                 messages.success(
                     request,
                     _("Booked. Reservation number: %(number)s")
-                    % {"number": reservation.display_number},
+                    % {"number": booking.reservation.display_number},
                 )
-            return redirect("staff:desk_reservation", pk=reservation.pk)
+            return redirect("staff:desk_reservation", pk=booking.reservation.pk)
 
     return render(
         request,
@@ -249,20 +242,16 @@ def desk_cancel(request, pk):
     if request.method == "POST":
         try:
             # The cancellation and its audit record commit together, or neither does.
-            with transaction.atomic():
-                services.reservation_cancel(
-                    reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
-                )
-                audit.record(
-                    action="reservations.reservation.cancelled",
-                    actor=request.user,
-                    request=request,
-                    target=reservation,
-                    details={
-                        "via": "phone_desk",
-                        "slot_ids": sorted(i.slot_id for i in reservation.items.all()),
-                    },
-                )
+            services.reservation_cancel(
+                reservation=reservation,
+                by=Reservation.CancelledBy.STAFF,
+                user=request.user,
+                audit_context=AuditContext.from_request(request),
+                audit_details={
+                    "via": "phone_desk",
+                    "slot_ids": sorted(i.slot_id for i in reservation.items.all()),
+                },
+            )
         except services.NotCancellable:
             messages.error(
                 request, _("This booking is already cancelled or its screening has taken place.")
@@ -305,23 +294,14 @@ def desk_move(request, pk):
         if not problems and new_slots is None:
             return _bad_request(request)
         if new_slots is not None:
-            old_ids = sorted(i.slot_id for i in items)
             try:
                 # The move and its audit record commit together, or neither does.
-                with transaction.atomic():
-                    services.reservation_move(
-                        reservation=reservation, new_slots=new_slots, user=request.user
-                    )
-                    audit.record(
-                        action="reservations.reservation.moved",
-                        actor=request.user,
-                        request=request,
-                        target=reservation,
-                        details={
-                            "from_slot_ids": old_ids,
-                            "to_slot_ids": sorted(s.pk for s in new_slots),
-                        },
-                    )
+                services.reservation_move(
+                    reservation=reservation,
+                    new_slots=new_slots,
+                    user=request.user,
+                    audit_context=AuditContext.from_request(request),
+                )
             except services.NotEligible as refusal:
                 problems = [reason.message for reason in refusal.reasons]
             except services.SlotFull as full:

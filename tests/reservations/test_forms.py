@@ -8,6 +8,7 @@ from django.core import signing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reservations.eligibility import CitizenDetails, Reason
 from reservations.forms import (
     BookingState,
     CitizenDetailsForm,
@@ -18,7 +19,6 @@ from reservations.forms import (
     read_manage_token,
     sign_manage_token,
 )
-from reservations.services import CitizenDetails, Reason
 
 VALID = {
     "name": "山田　花子",

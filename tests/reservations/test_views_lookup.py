@@ -27,14 +27,14 @@ def person():
 
 @pytest.fixture
 def single(scene):
-    return services.reservation_create(slots=[scene.lung_hall], details=person())
+    return services.reservation_create(slots=[scene.lung_hall], details=person()).reservation
 
 
 @pytest.fixture
 def pair(scene):
     return services.reservation_create(
         slots=[scene.lung_slot, scene.stomach_slot], details=person()
-    )
+    ).reservation
 
 
 def dob(day=BIRTH_DATE, era="AD"):

@@ -71,7 +71,9 @@ def valid_tokens(scene):
     from reservations import services
     from tests.factories import details
 
-    reservation = services.reservation_create(slots=[scene.lung_hall], details=details())
+    reservation = services.reservation_create(
+        slots=[scene.lung_hall], details=details()
+    ).reservation
     state = BookingState(
         new_form_token(),
         [scene.lung_slot.pk],
