@@ -6,7 +6,7 @@ Two kinds of page:
   or reverse proxy can answer most requests. Their templates must not use {{ user }},
   {{ perms }}, messages or {% csrf_token %}.
 - Form pages carry the CSRF cookie and are never cached. There is no session: the state
-  between steps travels in signed hidden fields (reservations.forms.BookingState) and the
+  between steps travels in signed hidden fields (reservations.tokens.BookingState) and the
   proof of a successful look-up in a signed, expiring token, always in POST bodies so that
   neither ends up in an access log or the browser history.
 
@@ -35,7 +35,6 @@ from reservations import queries, ratelimit, services
 from reservations.eligibility import eligibility_reasons
 from reservations.forms import (
     AvailabilityFilterForm,
-    BookingState,
     CitizenDetailsForm,
     ExtrasForm,
     LookupForm,
@@ -43,6 +42,12 @@ from reservations.forms import (
     MoveTimesForm,
     add_eligibility_errors,
     error_summary,
+)
+from reservations.language import is_english, screening_name
+from reservations.models import Reservation, ScreeningType, Slot
+from reservations.templatetags.resident import month_text, translated
+from reservations.tokens import (
+    BookingState,
     is_form_token,
     new_form_token,
     read_done_token,
@@ -50,9 +55,6 @@ from reservations.forms import (
     sign_done_token,
     sign_manage_token,
 )
-from reservations.language import is_english, screening_name
-from reservations.models import Reservation, ScreeningType, Slot
-from reservations.templatetags.resident import month_text, translated
 
 log = logging.getLogger(__name__)
 

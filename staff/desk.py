@@ -18,13 +18,9 @@ import audit
 from audit.context import AuditContext
 from citizens.models import person_key
 from reservations import services
-from reservations.forms import (
-    CitizenDetailsForm,
-    add_eligibility_errors,
-    is_form_token,
-    new_form_token,
-)
+from reservations.forms import CitizenDetailsForm, add_eligibility_errors
 from reservations.models import Reservation, Slot
+from reservations.tokens import is_form_token, new_form_token
 from staff.access import role_required
 from staff.forms import FindBookingForm, MoveSearchForm, SlotSearchForm
 from staff.roles import HEALTH_CENTRE

@@ -10,15 +10,12 @@ from hypothesis import strategies as st
 
 from reservations.eligibility import CitizenDetails, Reason
 from reservations.forms import (
-    BookingState,
     CitizenDetailsForm,
     LookupForm,
     add_eligibility_errors,
     error_summary,
-    new_form_token,
-    read_manage_token,
-    sign_manage_token,
 )
+from reservations.tokens import BookingState, new_form_token, read_manage_token, sign_manage_token
 
 VALID = {
     "name": "山田　花子",

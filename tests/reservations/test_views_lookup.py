@@ -8,8 +8,8 @@ from django.core import signing
 from django.utils import timezone
 
 from reservations import services
-from reservations.forms import sign_manage_token
 from reservations.models import Reservation, Slot
+from reservations.tokens import sign_manage_token
 from tests.factories import details
 from tests.reservations.test_views import BIRTH_DATE, Scene, hidden
 

@@ -10,8 +10,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reservations.forms import BookingState, new_form_token, sign_manage_token
 from reservations.models import Reservation
+from reservations.tokens import BookingState, new_form_token, sign_manage_token
 from tests.reservations.test_views import PERSON, Scene
 
 pytestmark = pytest.mark.django_db
