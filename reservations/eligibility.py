@@ -23,6 +23,7 @@ from reservations.models import (
     ReservationItem,
     ScreeningHistory,
     Slot,
+    SlotState,
     fiscal_year_end,
     fiscal_year_end_age,
     fiscal_year_of,
@@ -103,12 +104,12 @@ def eligibility_reasons(
             )
         )
     state = slot.window_state(now)
-    if state == "not_open":
+    if state == SlotState.NOT_OPEN:
         opens = date_format(timezone.localtime(slot.opens_at), "DATETIME_FORMAT")
         reasons.append(
             Reason("not_open", _("Booking for this time opens on %(opens)s.") % {"opens": opens})
         )
-    elif state == "closed":
+    elif state == SlotState.CLOSED:
         reasons.append(Reason("closed", _("Booking for this time has closed.")))
 
     screening_date = slot.local_date

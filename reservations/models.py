@@ -7,7 +7,7 @@ message; the constraints give the guarantee.
 """
 
 import secrets
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -117,6 +117,28 @@ class SlotQuerySet(models.QuerySet):
         )
 
 
+class SlotState(models.TextChoices):
+    """Whether a slot can be booked now: its booking window, and (for the pages) its places.
+
+    Slot.window_state gives the first three; the availability pages add FULL for an open
+    window with no place left.
+    """
+
+    # Never shown as such (the pages word each state in full), so no translated labels.
+    NOT_OPEN = "not_open"
+    OPEN = "open"
+    CLOSED = "closed"
+    FULL = "full"
+
+
+class PlaceMark(models.TextChoices):
+    """○ / △ / ×: how many places are left, always shown with the number."""
+
+    FREE = "free", _("places available")
+    FEW = "few", _("few places left")
+    FULL = "full", _("full")
+
+
 class Slot(models.Model):
     """One venue, one screening, one time: capacity places, `booked` of them taken.
 
@@ -179,14 +201,14 @@ class Slot(models.Model):
     def fiscal_year(self) -> int:
         return fiscal_year_of(self.local_date)
 
-    def window_state(self, now=None) -> str:
-        """ "not_open", "open" or "closed" — the booking window, not the places."""
+    def window_state(self, now: datetime | None = None) -> SlotState:
+        """NOT_OPEN, OPEN or CLOSED — the booking window, not the places."""
         now = now or timezone.now()
         if now < self.opens_at:
-            return "not_open"
+            return SlotState.NOT_OPEN
         if now >= self.closes_at or now >= self.starts_at:
-            return "closed"
-        return "open"
+            return SlotState.CLOSED
+        return SlotState.OPEN
 
 
 # Digits only, so that an elderly resident can read the number over the phone; 12 random

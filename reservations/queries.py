@@ -12,9 +12,11 @@ database directly, because there a stale answer would cost the resident a step.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,19 +24,28 @@ from django.db.models import Case, F, IntegerField, Max, Min, Q, Sum, When
 from django.utils import timezone
 
 from reservations.eligibility import CitizenDetails, eligibility_reasons
-from reservations.models import Reservation, ScreeningType, Slot, Venue, fiscal_year_of
+from reservations.models import (
+    PlaceMark,
+    Reservation,
+    ReservationItem,
+    ScreeningType,
+    Slot,
+    SlotState,
+    Venue,
+    fiscal_year_of,
+)
 
 # A slot with this many places or fewer left is shown as △ ("few left").
 FEW_LEFT = 3
 
 
-def place_mark(remaining: int) -> str:
+def place_mark(remaining: int) -> PlaceMark:
     """○ / △ / × — always shown together with the number, never colour alone."""
     if remaining <= 0:
-        return "full"
+        return PlaceMark.FULL
     if remaining <= FEW_LEFT:
-        return "few"
-    return "free"
+        return PlaceMark.FEW
+    return PlaceMark.FREE
 
 
 def _cached(key: str, build):
@@ -55,7 +66,7 @@ def _cached(key: str, build):
 @dataclass(frozen=True)
 class ScreeningSummary:
     screening: ScreeningType
-    state: str  # "open", "full", "not_open", "closed"
+    state: SlotState
     free_places: int
     next_opens_at: datetime | None
     closes_at: datetime | None
@@ -92,20 +103,20 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
         row = by_type.get(screening.pk)
         years = (current_fiscal_year(),)
         if row is None:
-            state, free, next_opens, closes = "closed", 0, None, None
+            state, free, next_opens, closes = SlotState.CLOSED, 0, None, None
         else:
             if row["first_date"] is not None:
                 years = fiscal_years_between(row["first_date"], row["last_date"])
             free = row["free"] or 0
             next_opens, closes = row["next_opens"], row["last_closes"]
             if free > 0:
-                state = "open"
+                state = SlotState.OPEN
             elif next_opens is not None:
-                state = "not_open"
+                state = SlotState.NOT_OPEN
             elif row["open_slots"]:
-                state = "full"
+                state = SlotState.FULL
             else:
-                state = "closed"
+                state = SlotState.CLOSED
         summaries.append(ScreeningSummary(screening, state, free, next_opens, closes, years))
     return summaries
 
@@ -134,13 +145,13 @@ class SlotView:
     def local_date(self) -> date:
         return timezone.localtime(self.starts_at).date()
 
-    def state(self, now: datetime) -> str:
-        """ "open", "full", "not_open" or "closed" for this one slot."""
+    def state(self, now: datetime) -> SlotState:
+        """OPEN, FULL, NOT_OPEN or CLOSED for this one slot."""
         if now < self.opens_at:
-            return "not_open"
+            return SlotState.NOT_OPEN
         if now >= self.closes_at or now >= self.starts_at:
-            return "closed"
-        return "open" if self.remaining > 0 else "full"
+            return SlotState.CLOSED
+        return SlotState.OPEN if self.remaining > 0 else SlotState.FULL
 
     @property
     def mark(self) -> str:
@@ -220,7 +231,7 @@ def shown_fiscal_years(days: list[AvailabilityDay], month: str | None) -> tuple[
 def default_month(slots: list[SlotView], now: datetime) -> str | None:
     """The first month with a place to book, else the first month with any slot."""
     for slot in slots:
-        if slot.state(now) == "open":
+        if slot.state(now) == SlotState.OPEN:
             return month_key(slot.local_date)
     return month_key(slots[0].local_date) if slots else None
 
@@ -426,3 +437,53 @@ def fiscal_years_between(first: datetime, last: datetime) -> tuple[int, ...]:
     start = fiscal_year_of(timezone.localtime(first).date())
     end = fiscal_year_of(timezone.localtime(last).date())
     return tuple(range(start, end + 1))
+
+
+# --- Ids from pages, a booking's items -----------------------------------------------------
+
+# An id as the pages write it: ASCII digits, and small enough for the database. Not
+# str.isdigit(), which also accepts "²" (that int() refuses), and no 30-digit numbers,
+# which overflow SQLite's and PostgreSQL's bigint: both were a 500.
+ID_PATTERN = re.compile(r"[0-9]{1,18}")
+
+
+def is_id(value: str) -> bool:
+    return ID_PATTERN.fullmatch(value) is not None
+
+
+def slot_ids_from(values: list[str], *, most: int) -> list[int] | None:
+    """The slot ids a page sent (?slot=…&slot=…), in order; None if there are none, more
+    than `most`, or any is not an id."""
+    if not values or len(values) > most or not all(is_id(v) for v in values):
+        return None
+    return [int(v) for v in values]
+
+
+def items_in_time_order(reservation: Reservation) -> list[ReservationItem]:
+    """The booking's items, earliest screening first, with slot, venue and screening."""
+    return list(
+        reservation.items.select_related(
+            "slot__venue", "slot__screening_type", "screening_type"
+        ).order_by("slot__starts_at")
+    )
+
+
+def booking_context(reservation: Reservation) -> dict[str, Any]:
+    """What every page about one booking shows: its slots in time order, venue and fee."""
+    slots = [item.slot for item in items_in_time_order(reservation)]
+    return {
+        "slots": slots,
+        "venue": slots[0].venue if slots else None,
+        "fee": sum(s.screening_type.fee for s in slots),
+    }
+
+
+def slots_by_id(slot_ids: list[int]) -> list[Slot] | None:
+    """The slots in the order given, or None if any has vanished or comes twice."""
+    found = {
+        s.pk: s
+        for s in Slot.objects.select_related("screening_type", "venue").filter(pk__in=slot_ids)
+    }
+    if len(found) != len(set(slot_ids)) or len(slot_ids) != len(set(slot_ids)):
+        return None
+    return [found[pk] for pk in slot_ids]
