@@ -5,8 +5,6 @@ the residents' own form (CitizenDetailsForm), recorded as booked by phone and by
 Every look at a resident's details and every change is audited (ids and counts only).
 """
 
-import re
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,15 +16,23 @@ import audit
 from audit.context import AuditContext
 from citizens.models import person_key
 from reservations import services
+from reservations.errors import (
+    BookingError,
+    FormTokenReused,
+    NotCancellable,
+    NotEligible,
+    SlotFull,
+)
 from reservations.forms import CitizenDetailsForm, add_eligibility_errors
 from reservations.models import Reservation, Slot
+from reservations.queries import is_id, items_in_time_order, slot_ids_from
+from reservations.refusals import desk_message
 from reservations.tokens import is_form_token, new_form_token
 from staff.access import role_required
 from staff.forms import FindBookingForm, MoveSearchForm, SlotSearchForm
 from staff.roles import HEALTH_CENTRE
 
 MAX_RESULTS = 100
-ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
 
 def _bad_request(request):
@@ -69,20 +75,12 @@ def desk_search(request):
     )
 
 
-def _is_id(value: str) -> bool:
-    """An id as the pages write it: ASCII digits, and small enough for the database.
-
-    Not str.isdigit(), which also accepts "²" (that int() refuses), and no 30-digit
-    numbers, which overflow SQLite's and PostgreSQL's bigint: both were a 500.
-    """
-    return ID_PATTERN.fullmatch(value) is not None
-
-
-def _slots_from(values) -> list[Slot] | None:
+def _slots_from(values: list[str]) -> list[Slot] | None:
     """The slots named by ?slot=…&slot=…; None if any id is not a number or does not exist."""
-    if not values or len(values) > 5 or not all(_is_id(v) for v in values):
+    slot_ids = slot_ids_from(values, most=5)
+    if slot_ids is None:
         return None
-    ids = {int(v) for v in values}
+    ids = set(slot_ids)
     slots = list(Slot.objects.filter(pk__in=ids).select_related("venue", "screening_type"))
     return slots if len(slots) == len(ids) else None
 
@@ -126,19 +124,14 @@ def desk_book(request):
                 language="ja",
                 audit_context=AuditContext.from_request(request),
             )
-        except services.NotEligible as refusal:
-            # The same words the web shows, next to the field they are about.
-            add_eligibility_errors(form, refusal.reasons)
-            problems = [_("This person cannot book this screening: see the messages below.")]
-        except services.AlreadyBooked:
-            problems = [_("This person already has a booking for this screening this year.")]
-        except services.SlotFull as full:
-            problems = [_("That time has just been filled.")]
-            alternatives = full.alternatives
-        except services.InvalidSelection:
-            problems = [_("Screenings booked together must be on the same day at the same venue.")]
-        except services.FormTokenReused:
+        except FormTokenReused:
             return _bad_request(request)
+        except BookingError as refusal:
+            if isinstance(refusal, NotEligible):
+                # The same words the web shows, next to the field they are about.
+                add_eligibility_errors(form, refusal.reasons)
+            problems = [desk_message(refusal.code)]
+            alternatives = refusal.alternatives if isinstance(refusal, SlotFull) else []
         else:
             if booking.created:
                 messages.success(
@@ -204,14 +197,6 @@ def _reservation(pk) -> Reservation:
     return get_object_or_404(Reservation.objects.select_related("citizen", "booked_by"), pk=pk)
 
 
-def _items(reservation):
-    return list(
-        reservation.items.select_related("slot__venue", "screening_type").order_by(
-            "slot__starts_at"
-        )
-    )
-
-
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET"])
 def desk_reservation(request, pk):
@@ -227,7 +212,11 @@ def desk_reservation(request, pk):
     return render(
         request,
         "staff/desk/reservation.html",
-        {"reservation": reservation, "citizen": reservation.citizen, "items": _items(reservation)},
+        {
+            "reservation": reservation,
+            "citizen": reservation.citizen,
+            "items": items_in_time_order(reservation),
+        },
     )
 
 
@@ -248,10 +237,8 @@ def desk_cancel(request, pk):
                     "slot_ids": sorted(i.slot_id for i in reservation.items.all()),
                 },
             )
-        except services.NotCancellable:
-            messages.error(
-                request, _("This booking is already cancelled or its screening has taken place.")
-            )
+        except NotCancellable as refusal:
+            messages.error(request, desk_message(refusal.code))
             return redirect("staff:desk_reservation", pk=reservation.pk)
         messages.success(request, _("The booking has been cancelled."))
         return redirect("staff:desk_reservation", pk=reservation.pk)
@@ -260,7 +247,7 @@ def desk_cancel(request, pk):
     return render(
         request,
         "staff/desk/cancel.html",
-        {"reservation": reservation, "items": _items(reservation)},
+        {"reservation": reservation, "items": items_in_time_order(reservation)},
     )
 
 
@@ -271,7 +258,7 @@ def desk_move(request, pk):
     reservation = _reservation(pk)
     if not reservation.is_live:
         raise Http404
-    items = _items(reservation)
+    items = items_in_time_order(reservation)
     search = MoveSearchForm(request.GET or None)
     date = venue = None
     if search.is_bound and search.is_valid():
@@ -282,8 +269,8 @@ def desk_move(request, pk):
         chosen = []
         for item in items:
             value = request.POST.get(f"slot_{item.screening_type_id}", "")
-            if not _is_id(value):
-                problems = [_("Choose a new time for every screening in the booking.")]
+            if not is_id(value):
+                problems = [desk_message("incomplete", moving=True)]
                 break
             chosen.append(value)
         new_slots = _slots_from(chosen) if not problems else None
@@ -298,19 +285,11 @@ def desk_move(request, pk):
                     user=request.user,
                     audit_context=AuditContext.from_request(request),
                 )
-            except services.NotEligible as refusal:
+            except NotEligible as refusal:
                 problems = [reason.message for reason in refusal.reasons]
-            except services.SlotFull as full:
-                problems = [_("That time has just been filled.")]
-                alternatives = full.alternatives
-            except services.InvalidSelection:
-                problems = [_("Choose one new time per screening, all on one day at one venue.")]
-            except services.AlreadyBooked:
-                problems = [_("This person already has a booking for this screening this year.")]
-            except services.NotCancellable:
-                problems = [
-                    _("This booking is already cancelled or its screening has taken place.")
-                ]
+            except BookingError as refusal:
+                problems = [desk_message(refusal.code, moving=True)]
+                alternatives = refusal.alternatives if isinstance(refusal, SlotFull) else []
             else:
                 messages.success(request, _("The booking has been moved."))
                 return redirect("staff:desk_reservation", pk=reservation.pk)
