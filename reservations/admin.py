@@ -32,13 +32,6 @@ from reservations.models import (
 )
 
 
-def _fill_bar(booked: int, capacity: int) -> str:
-    rate = booked / capacity if capacity else 1.0
-    return format_html(
-        '<span title="{}">{} / {} ({}%)</span>', f"{rate:.0%}", booked, capacity, round(rate * 100)
-    )
-
-
 @admin.register(ScreeningType)
 class ScreeningTypeAdmin(AuditedChangesMixin, admin.ModelAdmin):
     audit_action_prefix = "reservations.screening_type"
@@ -175,8 +168,15 @@ class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
     change_list_template = "admin/reservations/slot/change_list.html"
 
     @admin.display(description=_("booked / capacity"), ordering="booked")
-    def fill_rate(self, slot):
-        return _fill_bar(slot.booked, slot.capacity)
+    def fill_rate(self, slot: Slot) -> str:
+        rate = slot.fill_rate
+        return format_html(
+            '<span title="{}">{} / {} ({}%)</span>',
+            f"{rate:.0%}",
+            slot.booked,
+            slot.capacity,
+            round(rate * 100),
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:

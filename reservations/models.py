@@ -7,12 +7,15 @@ message; the constraints give the guarantee.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Citizen, Sex
@@ -211,6 +214,27 @@ class Slot(models.Model):
         return SlotState.OPEN
 
 
+def staff_user_fk(
+    verbose_name: str | Promise,
+    *,
+    on_delete: Callable[..., None] = models.SET_NULL,
+    editable: bool = True,
+) -> models.ForeignKey[Any, Any]:
+    """An optional link to the staff user who did something (booked, cancelled, downloaded).
+
+    No reverse accessor: a user's bookings or downloads are looked up from this side.
+    """
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=on_delete,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=editable,
+        verbose_name=verbose_name,
+    )
+
+
 # Digits only, so that an elderly resident can read the number over the phone; 12 random
 # digits (10^12 possibilities) plus the date of birth plus rate-limited look-ups make
 # guessing hopeless, and nothing in the number reveals order or count.
@@ -250,14 +274,7 @@ class Reservation(models.Model):
     channel = models.CharField(
         _("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB
     )
-    booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("booked by (staff)"),
-    )
+    booked_by = staff_user_fk(_("booked by (staff)"))
     language = models.CharField(_("language"), max_length=5, default="ja")
     # The hidden token of the form that created this booking: a replayed or double-clicked
     # submit finds the first reservation instead of making a second.
@@ -269,15 +286,7 @@ class Reservation(models.Model):
     cancelled_by_kind = models.CharField(
         _("cancelled by"), max_length=10, choices=CancelledBy.choices, blank=True, editable=False
     )
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("cancelled by (staff)"),
-    )
+    cancelled_by = staff_user_fk(_("cancelled by (staff)"), editable=False)
 
     class Meta:
         ordering = ["-created_at"]
