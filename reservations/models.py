@@ -9,16 +9,18 @@ message; the constraints give the guarantee.
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Citizen, Sex
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def fiscal_year_of(day: date) -> int:
@@ -90,7 +92,7 @@ class ScreeningType(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -107,12 +109,12 @@ class Venue(models.Model):
         verbose_name = _("venue")
         verbose_name_plural = _("venues")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
-class SlotQuerySet(models.QuerySet):
-    def bookable(self, now=None):
+class SlotQuerySet(models.QuerySet["Slot"]):
+    def bookable(self, now: datetime | None = None) -> "SlotQuerySet":
         """Slots whose booking window is open now and which still have a free place."""
         now = now or timezone.now()
         return self.filter(
@@ -184,7 +186,7 @@ class Slot(models.Model):
         ]
         indexes = [models.Index(fields=["screening_type", "starts_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         local = timezone.localtime(self.starts_at)
         return f"{self.screening_type} {local:%Y-%m-%d %H:%M} {self.venue}"
 
@@ -215,11 +217,11 @@ class Slot(models.Model):
 
 
 def staff_user_fk(
-    verbose_name: str | Promise,
+    verbose_name: "StrOrPromise",
     *,
     on_delete: Callable[..., None] = models.SET_NULL,
     editable: bool = True,
-) -> models.ForeignKey[Any, Any]:
+) -> "models.ForeignKey[Any, Any]":
     """An optional link to the staff user who did something (booked, cancelled, downloaded).
 
     No reverse accessor: a user's bookings or downloads are looked up from this side.
@@ -301,7 +303,7 @@ class Reservation(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return format_reservation_number(self.number)
 
     @property
@@ -340,7 +342,7 @@ class ReservationItem(models.Model):
         ]
         indexes = [models.Index(fields=["person_key", "screening_type"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.reservation_id}/{self.slot_id}"
 
 
@@ -368,7 +370,7 @@ class ScreeningHistory(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.screening_type_id}/{self.fiscal_year}"
 
 
@@ -422,5 +424,5 @@ class Notification(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,6 +36,8 @@ from reservations.models import (
     fiscal_year_of,
 )
 
+T = TypeVar("T")
+
 # A slot with this many places or fewer left is shown as △ ("few left").
 FEW_LEFT = 3
 
@@ -48,7 +51,7 @@ def place_mark(remaining: int) -> PlaceMark:
     return PlaceMark.FREE
 
 
-def _cached(key: str, build):
+def _cached(key: str, build: Callable[[], T]) -> T:
     """`build()` cached for PUBLIC_CACHE_SECONDS (not at all when that is 0)."""
     seconds = settings.PUBLIC_CACHE_SECONDS
     if seconds <= 0:
@@ -101,7 +104,7 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
     summaries = []
     for screening in ScreeningType.objects.filter(is_active=True):
         row = by_type.get(screening.pk)
-        years = (current_fiscal_year(),)
+        years: tuple[int, ...] = (current_fiscal_year(),)
         if row is None:
             state, free, next_opens, closes = SlotState.CLOSED, 0, None, None
         else:
@@ -161,7 +164,7 @@ class SlotView:
 def upcoming_slots(screening: ScreeningType, now: datetime | None = None) -> list[SlotView]:
     """Every slot of `screening` that has not started yet, in time order (cached briefly)."""
 
-    def build():
+    def build() -> list[SlotView]:
         moment = now or timezone.now()
         return [
             SlotView(**row)
@@ -182,7 +185,7 @@ def upcoming_slots(screening: ScreeningType, now: datetime | None = None) -> lis
     return _cached(f"resident:slots:{screening.pk}", build)
 
 
-def venues_by_id(ids) -> dict[int, Venue]:
+def venues_by_id(ids: Iterable[int]) -> dict[int, Venue]:
     ids = sorted(set(ids))
     return _cached(
         "resident:venues:" + ",".join(map(str, ids)),
@@ -289,7 +292,7 @@ def set_candidates(
 
 
 def _days_with_every_screening(
-    type_ids: set[int], slots
+    type_ids: set[int], slots: Iterable[Slot]
 ) -> list[tuple[date, Venue, dict[int, list[Slot]]]]:
     """`slots` grouped by day and venue, keeping only the days and venues that have a slot
     of every screening in `type_ids` (a set booking is one visit), in date order, each

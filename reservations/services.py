@@ -45,7 +45,7 @@ from reservations.queries import nearest_free_slots
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from audit.context import AuditContext
 
@@ -124,7 +124,7 @@ def reservation_create(
     details: CitizenDetails,
     form_token: str | None = None,
     channel: str = Reservation.Channel.WEB,
-    booked_by: AbstractBaseUser | None = None,
+    booked_by: User | None = None,
     language: str = "ja",
     now: datetime | None = None,
     audit_context: AuditContext | None = None,
@@ -239,7 +239,7 @@ def reservation_cancel(
     *,
     reservation: Reservation,
     by: str = Reservation.CancelledBy.RESIDENT,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     now: datetime | None = None,
     audit_context: AuditContext | None = None,
     audit_details: dict[str, object] | None = None,
@@ -291,7 +291,7 @@ def reservation_move(
     *,
     reservation: Reservation,
     new_slots: list[Slot],
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     now: datetime | None = None,
     audit_context: AuditContext | None = None,
 ) -> Reservation:
@@ -361,11 +361,11 @@ def reservation_move(
                         details=audit_details,
                     )
                 return reservation
-            changes = [(slot.pk, slot) for _item, slot in moves]
+            changes: list[tuple[int, Slot | None]] = [(slot.pk, slot) for _item, slot in moves]
             changes += [(item.slot_id, None) for item, _slot in moves]
-            for slot_id, slot in sorted(changes, key=lambda change: change[0]):
-                if slot is not None:
-                    _take_place(slot, now)
+            for slot_id, taken in sorted(changes, key=lambda change: change[0]):
+                if taken is not None:
+                    _take_place(taken, now)
                 else:
                     _release_place(slot_id)
             for item, slot in moves:

@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 from django.core import signing
 
@@ -69,9 +70,16 @@ class BookingState:
     def citizen_details(self) -> CitizenDetails | None:
         if not self.details:
             return None
-        values = dict(self.details)
+        values: dict[str, Any] = dict(self.details)
         values["birth_date"] = date.fromisoformat(values["birth_date"])
         return CitizenDetails(**values)
+
+    def person(self) -> CitizenDetails:
+        """The details, which a state that loaded (views' _load_state) always carries."""
+        details = self.citizen_details()
+        if details is None:
+            raise ValueError("no details in this state")
+        return details
 
     @staticmethod
     def pack_details(details: CitizenDetails) -> dict[str, str]:

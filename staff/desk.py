@@ -5,8 +5,15 @@ the residents' own form (CitizenDetailsForm), recorded as booked by phone and by
 Every look at a resident's details and every change is audited (ids and counts only).
 """
 
+from __future__ import annotations
+
+import datetime
+from typing import cast
+
 from django.contrib import messages
-from django.http import Http404
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +31,7 @@ from reservations.errors import (
     SlotFull,
 )
 from reservations.forms import CitizenDetailsForm, add_eligibility_errors
-from reservations.models import Reservation, Slot
+from reservations.models import Reservation, Slot, Venue
 from reservations.queries import is_id, items_in_time_order, slot_ids_from
 from reservations.refusals import desk_message
 from reservations.tokens import is_form_token, new_form_token
@@ -35,16 +42,23 @@ from staff.roles import HEALTH_CENTRE
 MAX_RESULTS = 100
 
 
-def _bad_request(request):
+def _staff(request: HttpRequest) -> User:
+    # role_required let only a logged-in staff member this far.
+    return cast(User, request.user)
+
+
+def _bad_request(request: HttpRequest) -> HttpResponse:
     return render(request, "errors/400.html", status=400)
 
 
-def _details_form(data=None):
+def _details_form(data: QueryDict | None = None) -> CitizenDetailsForm:
     # Callers without an email address are common at the phone desk: email is optional.
     return CitizenDetailsForm(data, require_email=False)
 
 
-def _bookable(queryset, *, date=None, venue=None):
+def _bookable(
+    queryset: QuerySet[Slot], *, date: datetime.date | None = None, venue: Venue | None = None
+) -> QuerySet[Slot]:
     queryset = queryset.select_related("venue", "screening_type").order_by("starts_at", "venue")
     if date:
         queryset = queryset.filter(starts_at__date=date)
@@ -55,7 +69,7 @@ def _bookable(queryset, *, date=None, venue=None):
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET"])
-def desk_search(request):
+def desk_search(request: HttpRequest) -> HttpResponse:
     """Free places for one screening (optionally on a day, at a venue), and the find form."""
     form = SlotSearchForm(request.GET if "screening" in request.GET else None)
     slots = None
@@ -100,7 +114,7 @@ def _set_partners(slots: list[Slot]) -> list[Slot]:
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET", "POST"])
-def desk_book(request):
+def desk_book(request: HttpRequest) -> HttpResponse:
     """Book the chosen slot(s) for a caller with the residents' form and rules."""
     source = request.POST if request.method == "POST" else request.GET
     slots = _slots_from(source.getlist("slot"))
@@ -120,7 +134,7 @@ def desk_book(request):
                 details=form.to_details(),
                 form_token=token,
                 channel=Reservation.Channel.PHONE,
-                booked_by=request.user,
+                booked_by=_staff(request),
                 language="ja",
                 audit_context=AuditContext.from_request(request),
             )
@@ -158,7 +172,7 @@ def desk_book(request):
 
 @role_required(HEALTH_CENTRE)
 @require_POST
-def desk_find(request):
+def desk_find(request: HttpRequest) -> HttpResponse:
     """Find bookings by number, or by フリガナ + date of birth. POST: keeps them out of URLs."""
     form = FindBookingForm(request.POST)
     if not form.is_valid():
@@ -193,13 +207,13 @@ def desk_find(request):
     )
 
 
-def _reservation(pk) -> Reservation:
+def _reservation(pk: int) -> Reservation:
     return get_object_or_404(Reservation.objects.select_related("citizen", "booked_by"), pk=pk)
 
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET"])
-def desk_reservation(request, pk):
+def desk_reservation(request: HttpRequest, pk: int) -> HttpResponse:
     """One booking with the caller's details: opening it is audited."""
     reservation = _reservation(pk)
     audit.record(
@@ -222,7 +236,7 @@ def desk_reservation(request, pk):
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET", "POST"])
-def desk_cancel(request, pk):
+def desk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     reservation = _reservation(pk)
     if request.method == "POST":
         try:
@@ -230,7 +244,7 @@ def desk_cancel(request, pk):
             services.reservation_cancel(
                 reservation=reservation,
                 by=Reservation.CancelledBy.STAFF,
-                user=request.user,
+                user=_staff(request),
                 audit_context=AuditContext.from_request(request),
                 audit_details={
                     "via": "phone_desk",
@@ -253,7 +267,7 @@ def desk_cancel(request, pk):
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET", "POST"])
-def desk_move(request, pk):
+def desk_move(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a booking to other times of the same screenings (one day, one venue)."""
     reservation = _reservation(pk)
     if not reservation.is_live:
@@ -282,7 +296,7 @@ def desk_move(request, pk):
                 services.reservation_move(
                     reservation=reservation,
                     new_slots=new_slots,
-                    user=request.user,
+                    user=_staff(request),
                     audit_context=AuditContext.from_request(request),
                 )
             except NotEligible as refusal:

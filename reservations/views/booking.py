@@ -317,7 +317,7 @@ def book_extras(request: HttpRequest) -> HttpResponse:
     slots = _slots_from_state(state)
     if slots is None:
         return bad_request(request)
-    primary, details = slots[0], state.citizen_details()
+    primary, details = slots[0], state.person()
     now = timezone.now()
     candidates = queries.set_candidates(primary, details, now)
     if "change" in request.POST:  # "change the screenings" from the confirm page
@@ -345,7 +345,7 @@ def book_edit(request: HttpRequest) -> HttpResponse:
     slots = _slots_from_state(state)
     if slots is None:
         return bad_request(request)
-    form = CitizenDetailsForm(initial=CitizenDetailsForm.initial_from(state.citizen_details()))
+    form = CitizenDetailsForm(initial=CitizenDetailsForm.initial_from(state.person()))
     return _details_page(request, slots[0], form, state.form_token, previous=state)
 
 
@@ -365,7 +365,7 @@ def book_choose(request: HttpRequest) -> HttpResponse:
         services.validate_selection(slots)
     except InvalidSelection:
         return bad_request(request)
-    details = state.citizen_details()
+    details = state.person()
     now = timezone.now()
     reasons = [
         (slot, reason)
@@ -395,7 +395,7 @@ def book_confirm(request: HttpRequest) -> HttpResponse:
     slots = _slots_from_state(state)
     if slots is None:
         return bad_request(request)
-    details = state.citizen_details()
+    details = state.person()
     now = timezone.now()
     try:
         services.reservation_create(

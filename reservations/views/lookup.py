@@ -207,7 +207,7 @@ def move_times(request: HttpRequest) -> HttpResponse:
             request,
             reservation,
             month=request.POST.get("month", ""),
-            error=day_form.errors["choice"][0],
+            error=str(day_form.errors["choice"][0]),
             status=400,
         )
     option = day_form.chosen_option()
