@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
+from django.http import QueryDict
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -33,7 +36,7 @@ from citizens.normalize import (
     strip_invisible,
 )
 from reservations.eligibility import CitizenDetails, Reason
-from reservations.models import RESERVATION_NUMBER_DIGITS
+from reservations.models import RESERVATION_NUMBER_DIGITS, ScreeningType, Slot
 from reservations.templatetags.resident import (
     date_text,
     is_japanese_on_english_page,
@@ -42,6 +45,11 @@ from reservations.templatetags.resident import (
     translated_html,
     yen,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from reservations.queries import MoveOption
 
 # Column sizes of citizens.Citizen: checked after normalising, so that half-width kana
 # (two characters for ｶﾞ) are not refused for being "too long" before they are folded.
@@ -64,7 +72,7 @@ def _no_control_characters(value: str) -> None:
 class ResidentTextField(forms.CharField):
     """A one-line text box: refuses control characters and absurd lengths with words."""
 
-    def __init__(self, *, limit: int, too_long: str, **kwargs):
+    def __init__(self, *, limit: int, too_long: StrOrPromise, **kwargs: Any) -> None:
         self.limit = limit
         self.too_long = too_long
         kwargs.setdefault("validators", []).append(_no_control_characters)
@@ -75,7 +83,7 @@ class ResidentTextField(forms.CharField):
             v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
         ]
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> str:
         value = super().to_python(value)
         if value and len(value) > max(self.limit, RAW_MAX):
             raise ValidationError(self.too_long % {"max": self.limit}, code="max_length")
@@ -95,8 +103,10 @@ class NormalisedEmailField(forms.EmailField):
 
     default_validators = [EmailValidator(message=_("Enter an email address like name@example.jp."))]
 
-    def to_python(self, value):
-        value = unicodedata.normalize("NFKC", strip_invisible(super().to_python(value))).strip()
+    def to_python(self, value: Any) -> str:
+        value = unicodedata.normalize(
+            "NFKC", strip_invisible(super().to_python(value) or "")
+        ).strip()
         # Before the validators, so that a NUL gets this one message (see ResidentTextField).
         _no_control_characters(value)
         if len(value) > EMAIL_MAX:
@@ -202,7 +212,7 @@ class CitizenDetailsForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, require_email: bool = True, **kwargs):
+    def __init__(self, *args: Any, require_email: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.require_email = require_email
         if not require_email:
@@ -211,7 +221,7 @@ class CitizenDetailsForm(forms.Form):
             self.fields["email"].help_text = _("Optional. The confirmation is sent here.")
             self.fields["email_confirm"].help_text = _("Only if an email address was given above.")
 
-    def clean_name(self):
+    def clean_name(self) -> str:
         name = normalise_name(self.cleaned_data["name"])
         if not name:
             raise ValidationError(_("Enter your full name."), code="required")
@@ -226,7 +236,7 @@ class CitizenDetailsForm(forms.Form):
             )
         return name
 
-    def clean_furigana(self):
+    def clean_furigana(self) -> str:
         furigana = normalise_furigana(self.cleaned_data["furigana"])
         if not furigana:
             raise ValidationError(_("Enter your name in katakana."), code="required")
@@ -251,7 +261,7 @@ class CitizenDetailsForm(forms.Form):
             )
         return furigana
 
-    def clean_postal_code(self):
+    def clean_postal_code(self) -> str:
         raw = normalise_digits(self.cleaned_data["postal_code"])
         if not re.fullmatch(r"〒?\s*\d{3}\s*-?\s*\d{4}", raw):
             raise ValidationError(_("Enter a postal code like 352-0001."), code="invalid")
@@ -274,7 +284,7 @@ class CitizenDetailsForm(forms.Form):
             )
         return code
 
-    def clean_address(self):
+    def clean_address(self) -> str:
         address = normalise_name(self.cleaned_data["address"])
         if not address:
             raise ValidationError(_("Enter your address."), code="required")
@@ -289,7 +299,7 @@ class CitizenDetailsForm(forms.Form):
             )
         return address
 
-    def clean_phone(self):
+    def clean_phone(self) -> str:
         phone = normalise_phone(self.cleaned_data["phone"])
         digits = phone.replace("-", "")
         if not re.fullmatch(r"0\d{9,10}", digits):
@@ -300,8 +310,8 @@ class CitizenDetailsForm(forms.Form):
         # digit does not, and the digits alone say the same.
         return phone if len(phone) <= PHONE_MAX else digits
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         email = cleaned.get("email")
         confirm = cleaned.get("email_confirm")
         if email and "email_confirm" not in self.errors:
@@ -345,7 +355,7 @@ class CitizenDetailsForm(forms.Form):
         )
 
     @staticmethod
-    def initial_from(details: CitizenDetails) -> dict:
+    def initial_from(details: CitizenDetails) -> dict[str, Any]:
         """Initial values that show `details` again (to change them, or after a lost race)."""
         return {
             "name": details.name,
@@ -373,16 +383,16 @@ def add_eligibility_errors(form: forms.Form, reasons: list[Reason]) -> None:
         form.add_error(field_name, ValidationError(reason.message, code=reason.code))
 
 
-def error_summary(form: forms.Form) -> list[tuple[str, str]]:
+def error_summary(form: forms.Form) -> list[tuple[str, StrOrPromise]]:
     """(anchor id, message) for each error, in the order of the fields on the page.
 
     GOV.UK's error summary: every message links to the box it is about. Date errors link
     to the box that is wrong (year, month or day); errors about the whole form link to the
     top of the form (templates put them in an element with id "form-errors").
     """
-    entries = []
+    entries: list[tuple[str, StrOrPromise]] = []
     for message in form.non_field_errors():
-        entries.append(("form-errors", message))
+        entries.append(("form-errors", cast(str, message)))  # ErrorList yields messages
     for name in form.fields:
         if name not in form.errors:
             continue
@@ -390,13 +400,13 @@ def error_summary(form: forms.Form) -> list[tuple[str, str]]:
         widget = bound.field.widget
         for error in form.errors.as_data()[name]:
             if isinstance(widget, JapaneseDateWidget):
-                anchor = f"{bound.auto_id}_{DATE_ERROR_PART.get(error.code, 0)}"
+                anchor = f"{bound.auto_id}_{DATE_ERROR_PART.get(error.code or '', 0)}"
             elif isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
                 anchor = f"{bound.auto_id}_0"
             else:
                 anchor = bound.auto_id
             for message in error.messages:
-                entries.append((anchor, message))
+                entries.append((anchor, str(message)))
     return entries
 
 
@@ -430,7 +440,7 @@ class LookupForm(forms.Form):
         widget=JapaneseDateWidget(autocomplete=False),
     )
 
-    def clean_number(self):
+    def clean_number(self) -> str:
         number = normalise_reservation_number(self.cleaned_data["number"])
         if not re.fullmatch(rf"\d{{{RESERVATION_NUMBER_DIGITS}}}", number):
             raise ValidationError(
@@ -447,7 +457,7 @@ class LanguageMarkedSelect(forms.Select):
     """A select whose options in Japanese say so (lang="ja") on English pages: a venue
     without an English name is read by screen readers as Japanese."""
 
-    def create_option(self, *args, **kwargs):
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option = super().create_option(*args, **kwargs)
         if is_japanese_on_english_page(option["label"]):
             option["attrs"]["lang"] = "ja"
@@ -466,10 +476,16 @@ class AvailabilityFilterForm(forms.Form):
     )
     month = forms.ChoiceField(label=_("Month"), required=False)
 
-    def __init__(self, *args, venues, months, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        venues: list[tuple[int, str]],
+        months: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["venue"].choices = [("", _("All venues")), *venues]
-        self.fields["month"].choices = [("", _("All months")), *months]
+        cast(forms.ChoiceField, self.fields["venue"]).choices = [("", _("All venues")), *venues]
+        cast(forms.ChoiceField, self.fields["month"]).choices = [("", _("All months")), *months]
         self.fields["venue"].error_messages["invalid_choice"] = _("Choose a venue from the list.")
         self.fields["month"].error_messages["invalid_choice"] = _("Choose a month from the list.")
 
@@ -477,14 +493,14 @@ class AvailabilityFilterForm(forms.Form):
 # --- Choosing times (セット検診, moving a booking) ------------------------------------------
 
 
-def _html(message, **values) -> str:
+def _html(message: StrOrPromise, **values: Any) -> str:
     """`message % values` as HTML: the message and plain values escaped, HTML values (such
     as translated_html's lang="ja" span) kept."""
     escaped = {key: conditional_escape(value) for key, value in values.items()}
     return mark_safe(conditional_escape(message) % escaped)  # noqa: S308 (escaped above)
 
 
-def slot_choice_label(slot) -> str:
+def slot_choice_label(slot: Slot) -> str:
     return f"{time_text(slot.starts_at)} ({places_text(slot.remaining)})"
 
 
@@ -492,7 +508,13 @@ class ExtrasForm(forms.Form):
     """One radio group per other screening free on the same day and venue: "do not add" or
     one of its times."""
 
-    def __init__(self, data=None, *, candidates, initial_ids=()):
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        candidates: dict[ScreeningType, list[Slot]],
+        initial_ids: Iterable[int] = (),
+    ) -> None:
         super().__init__(data)
         self.slots = {}
         initial_ids = {int(i) for i in initial_ids}
@@ -520,7 +542,7 @@ class ExtrasForm(forms.Form):
             chosen = [s.pk for s in slots if s.pk in initial_ids]
             self.initial[name] = str(chosen[0]) if chosen else ""
 
-    def chosen_slots(self):
+    def chosen_slots(self) -> list[Slot]:
         return [
             self.slots[int(value)]
             for value in self.cleaned_data.values()
@@ -542,22 +564,24 @@ class MoveDayForm(forms.Form):
         },
     )
 
-    def __init__(self, data=None, *, options):
+    def __init__(self, data: QueryDict | None = None, *, options: list[MoveOption]) -> None:
         super().__init__(data)
         self.options = {o.key: o for o in options}
-        self.fields["choice"].choices = [
+        cast(forms.ChoiceField, self.fields["choice"]).choices = [
             (o.key, format_html("{} {}", date_text(o.day), translated_html(o.venue, "name")))
             for o in options
         ]
 
-    def chosen_option(self):
+    def chosen_option(self) -> MoveOption:
         return self.options[self.cleaned_data["choice"]]
 
 
 class MoveTimesForm(forms.Form):
     """The time of each screening on the chosen day (the booking's own time may be kept)."""
 
-    def __init__(self, data=None, *, option, current):
+    def __init__(
+        self, data: QueryDict | None = None, *, option: MoveOption, current: Iterable[int]
+    ) -> None:
         super().__init__(data)
         self.slots = {}
         self.current = set(current)
@@ -591,8 +615,8 @@ class MoveTimesForm(forms.Form):
                     self.initial[f"slot_{type_id}"] = str(free[0].pk)
                     break
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if not self.errors and {int(v) for v in cleaned.values()} <= self.current:
             raise ValidationError(
                 _("These are the times you already have. Choose a different time."),
@@ -600,5 +624,5 @@ class MoveTimesForm(forms.Form):
             )
         return cleaned
 
-    def chosen_slots(self):
+    def chosen_slots(self) -> list[Slot]:
         return [self.slots[int(value)] for value in self.cleaned_data.values()]
