@@ -194,17 +194,12 @@ def reservation_create(
                 for slot in slots
             )
             _queue_notification(reservation, Notification.Kind.CONFIRMATION)
-            if audit_context is not None:
-                audit.record(
-                    action=(
-                        "reservations.reservation.booked_by_phone"
-                        if channel == Reservation.Channel.PHONE
-                        else "reservations.reservation.booked"
-                    ),
-                    context=audit_context,
-                    target=reservation,
-                    details={"slot_ids": [s.pk for s in slots]},
-                )
+            action = (
+                "reservations.reservation.booked_by_phone"
+                if channel == Reservation.Channel.PHONE
+                else "reservations.reservation.booked"
+            )
+            _audit(audit_context, action, reservation, {"slot_ids": [s.pk for s in slots]})
     except SlotFull as full:
         raise SlotFull(full.slot, nearest_free_slots(full.slot, now=now)) from None
     except IntegrityError:
@@ -222,6 +217,18 @@ def reservation_create(
         raise
     log.info("reservation.created id=%s slots=%s channel=%s", reservation.pk, len(slots), channel)
     return BookingResult(reservation, created=True)
+
+
+def _audit(
+    context: AuditContext | None,
+    action: str,
+    reservation: Reservation,
+    details: dict[str, object] | None,
+) -> None:
+    """The audit record of a change, last in its transaction; none without a context (a
+    resident's own booking or change is not a staff action)."""
+    if context is not None:
+        audit.record(action=action, context=context, target=reservation, details=details)
 
 
 def _unused_reservation_number() -> str:
@@ -276,13 +283,7 @@ def reservation_cancel(
         reservation.items.filter(is_live=True).update(is_live=False)
         reservation.refresh_from_db()
         _queue_notification(reservation, Notification.Kind.CANCELLATION)
-        if audit_context is not None:
-            audit.record(
-                action="reservations.reservation.cancelled",
-                context=audit_context,
-                target=reservation,
-                details=audit_details,
-            )
+        _audit(audit_context, "reservations.reservation.cancelled", reservation, audit_details)
     log.info("reservation.cancelled id=%s by=%s", reservation.pk, by)
     return reservation
 
@@ -348,18 +349,12 @@ def reservation_move(
                 for s in new_slots
                 if items[s.screening_type_id].slot_id != s.pk
             ]
-            audit_details = {
+            audit_details: dict[str, object] = {
                 "from_slot_ids": sorted(item.slot_id for item in items.values()),
                 "to_slot_ids": [s.pk for s in new_slots],
             }
             if not moves:
-                if audit_context is not None:
-                    audit.record(
-                        action="reservations.reservation.moved",
-                        context=audit_context,
-                        target=reservation,
-                        details=audit_details,
-                    )
+                _audit(audit_context, "reservations.reservation.moved", reservation, audit_details)
                 return reservation
             changes: list[tuple[int, Slot | None]] = [(slot.pk, slot) for _item, slot in moves]
             changes += [(item.slot_id, None) for item, _slot in moves]
@@ -375,13 +370,7 @@ def reservation_move(
             Reservation.objects.filter(pk=reservation.pk).update(changed_at=now)
             reservation.refresh_from_db()
             _queue_notification(reservation, Notification.Kind.CHANGE)
-            if audit_context is not None:
-                audit.record(
-                    action="reservations.reservation.moved",
-                    context=audit_context,
-                    target=reservation,
-                    details=audit_details,
-                )
+            _audit(audit_context, "reservations.reservation.moved", reservation, audit_details)
     except SlotFull as full:
         raise SlotFull(full.slot, nearest_free_slots(full.slot, now=now)) from None
     except IntegrityError:

@@ -31,7 +31,7 @@ from reservations.errors import (
     SlotFull,
 )
 from reservations.forms import CitizenDetailsForm, add_eligibility_errors
-from reservations.models import Reservation, Slot, Venue
+from reservations.models import Reservation, ReservationItem, Slot, Venue
 from reservations.queries import is_id, items_in_time_order, slot_ids_from
 from reservations.refusals import desk_message
 from reservations.tokens import is_form_token, new_form_token
@@ -265,6 +265,25 @@ def desk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _move_choices(
+    items: list[ReservationItem], *, date: datetime.date | None, venue: Venue | None
+) -> list[tuple[ReservationItem, list[Slot]]]:
+    """For each item of a booking, the free times of its screening it could move to."""
+    return [
+        (
+            item,
+            list(
+                _bookable(
+                    Slot.objects.bookable().filter(screening_type_id=item.screening_type_id),
+                    date=date,
+                    venue=venue,
+                ).exclude(pk=item.slot_id)[:MAX_RESULTS]
+            ),
+        )
+        for item in items
+    ]
+
+
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET", "POST"])
 def desk_move(request: HttpRequest, pk: int) -> HttpResponse:
@@ -308,19 +327,7 @@ def desk_move(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The booking has been moved."))
                 return redirect("staff:desk_reservation", pk=reservation.pk)
 
-    choices = [
-        (
-            item,
-            list(
-                _bookable(
-                    Slot.objects.bookable().filter(screening_type_id=item.screening_type_id),
-                    date=date,
-                    venue=venue,
-                ).exclude(pk=item.slot_id)[:MAX_RESULTS]
-            ),
-        )
-        for item in items
-    ]
+    choices = _move_choices(items, date=date, venue=venue)
     return render(
         request,
         "staff/desk/move.html",

@@ -31,12 +31,12 @@ from reservations.errors import (
 from reservations.forms import (
     AvailabilityFilterForm,
     CitizenDetailsForm,
-    ExtrasForm,
     add_eligibility_errors,
 )
 from reservations.language import is_english, screening_name
 from reservations.models import Reservation, ScreeningType, Slot, SlotState
 from reservations.templatetags.resident import month_text, translated
+from reservations.time_forms import ExtrasForm
 from reservations.tokens import (
     BookingState,
     is_form_token,
@@ -134,9 +134,14 @@ def _slot_or_404(slot_id: int) -> Slot:
     )
 
 
-def _slots_from_state(state: BookingState) -> list[Slot] | None:
-    """The state's slots in its order (primary first), or None if any has vanished."""
-    return queries.slots_by_id(state.slot_ids)
+def _state_and_slots(request: HttpRequest) -> tuple[BookingState, list[Slot]] | None:
+    """The signed state and its slots in its order (primary first); None if the state is
+    not valid or any slot has vanished."""
+    state = _load_state(request)
+    if state is None:
+        return None
+    slots = queries.slots_by_id(state.slot_ids)
+    return (state, slots) if slots is not None else None
 
 
 def _load_state(request: HttpRequest) -> BookingState | None:
@@ -311,12 +316,10 @@ def _full_page(
 @private
 def book_extras(request: HttpRequest) -> HttpResponse:
     """Step 2: add other screenings on the same day at the same venue (セット検診)."""
-    state = _load_state(request)
-    if state is None:
+    loaded = _state_and_slots(request)
+    if loaded is None:
         return bad_request(request)
-    slots = _slots_from_state(state)
-    if slots is None:
-        return bad_request(request)
+    state, slots = loaded
     primary, details = slots[0], state.person()
     now = timezone.now()
     candidates = queries.set_candidates(primary, details, now)
@@ -339,12 +342,10 @@ def book_extras(request: HttpRequest) -> HttpResponse:
 @private
 def book_edit(request: HttpRequest) -> HttpResponse:
     """Back from step 2 or 3 to the details form, with everything typed so far."""
-    state = _load_state(request)
-    if state is None:
+    loaded = _state_and_slots(request)
+    if loaded is None:
         return bad_request(request)
-    slots = _slots_from_state(state)
-    if slots is None:
-        return bad_request(request)
+    state, slots = loaded
     form = CitizenDetailsForm(initial=CitizenDetailsForm.initial_from(state.person()))
     return _details_page(request, slots[0], form, state.form_token, previous=state)
 
@@ -389,12 +390,10 @@ def book_choose(request: HttpRequest) -> HttpResponse:
 @private
 def book_confirm(request: HttpRequest) -> HttpResponse:
     """Step 3: make the booking. A replayed or double-clicked submit finds the first one."""
-    state = _load_state(request)
-    if state is None:
+    loaded = _state_and_slots(request)
+    if loaded is None:
         return bad_request(request)
-    slots = _slots_from_state(state)
-    if slots is None:
-        return bad_request(request)
+    state, slots = loaded
     details = state.person()
     now = timezone.now()
     try:

@@ -22,8 +22,9 @@ from reservations.errors import (
     NotEligible,
     SlotFull,
 )
-from reservations.forms import LookupForm, MoveDayForm, MoveTimesForm
+from reservations.forms import LookupForm
 from reservations.models import Reservation
+from reservations.time_forms import MoveDayForm, MoveTimesForm
 from reservations.tokens import read_manage_token, sign_manage_token
 from reservations.views.booking import already_booked
 from reservations.views.http import allow, bad_request, page, private, refuse
