@@ -22,7 +22,6 @@ from django.utils import timezone
 import audit
 from citizens.models import Citizen
 from reservations.eligibility import CitizenDetails as CitizenDetails
-from reservations.eligibility import Reason as Reason
 from reservations.eligibility import eligibility_reasons
 from reservations.errors import AlreadyBooked as AlreadyBooked
 from reservations.errors import BookingError as BookingError
