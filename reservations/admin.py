@@ -4,21 +4,27 @@ Fill rates are visible in every slot list; slots are created in bulk from a cale
 pattern; capacity can never be lowered below what is already booked.
 """
 
-from datetime import datetime, timedelta
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import ModelAdmin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 import audit
 from audit.admin_hooks import AuditedChangesMixin, AuditedSearchMixin, AuditedViewMixin
+from audit.context import AuditContext
 from citizens.normalize import normalise_furigana
 from reservations import services
 from reservations.models import (
@@ -30,12 +36,8 @@ from reservations.models import (
     Venue,
 )
 
-
-def _fill_bar(booked: int, capacity: int) -> str:
-    rate = booked / capacity if capacity else 1.0
-    return format_html(
-        '<span title="{}">{} / {} ({}%)</span>', f"{rate:.0%}", booked, capacity, round(rate * 100)
-    )
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @admin.register(ScreeningType)
@@ -77,7 +79,7 @@ class SlotAdminForm(forms.ModelForm):
             "closes_at",
         ]
 
-    def clean_capacity(self):
+    def clean_capacity(self) -> int:
         capacity = self.cleaned_data["capacity"]
         if self.instance.pk and capacity < self.instance.booked:
             raise ValidationError(
@@ -87,12 +89,12 @@ class SlotAdminForm(forms.ModelForm):
             )
         return capacity
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         # A booked place records its screening and fiscal year (ReservationItem), and the
         # database's one-booking-per-person-screening-year rule works on those copies.
         # Changing either under a booking would turn lung bookings into stomach ones, or
         # count them in the wrong year: the bookings have to be moved or cancelled first.
-        data = super().clean()
+        data = super().clean() or {}
         slot = self.instance
         if not slot.pk or not slot.items.filter(is_live=True).exists():
             return data
@@ -141,10 +143,12 @@ class FillRateFilter(admin.SimpleListFilter):
     title = _("fill rate")
     parameter_name = "fill"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: ModelAdmin[Any]
+    ) -> list[tuple[str, StrOrPromise]]:
         return [("empty", _("Nobody booked")), ("open", _("Places left")), ("full", _("Full"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Slot]) -> QuerySet[Slot]:
         from django.db.models import F
 
         if self.value() == "empty":
@@ -174,10 +178,19 @@ class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
     change_list_template = "admin/reservations/slot/change_list.html"
 
     @admin.display(description=_("booked / capacity"), ordering="booked")
-    def fill_rate(self, slot):
-        return _fill_bar(slot.booked, slot.capacity)
+    def fill_rate(self, slot: Slot) -> str:
+        rate = slot.fill_rate
+        return format_html(
+            '<span title="{}">{} / {} ({}%)</span>',
+            f"{rate:.0%}",
+            slot.booked,
+            slot.capacity,
+            round(rate * 100),
+        )
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Slot, form: forms.ModelForm[Slot], change: bool
+    ) -> None:
         if not change:
             super().save_model(request, obj, form, change)
             return
@@ -206,7 +219,7 @@ class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
                     _("%(n)s booked residents will be mailed the new time.") % {"n": told},
                 )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "bulk-create/",
@@ -216,7 +229,7 @@ class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def bulk_create_view(self, request):
+    def bulk_create_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
             from django.core.exceptions import PermissionDenied
 
@@ -246,7 +259,7 @@ class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
         return render(request, "admin/reservations/slot/bulk_create.html", context)
 
 
-def _bulk_create_details(data, created, skipped) -> dict:
+def _bulk_create_details(data: dict[str, Any], created: int, skipped: int) -> dict[str, Any]:
     """The bulk-creation pattern as audit details: ids, counts, dates and times only."""
     return {
         "created": created,
@@ -309,7 +322,7 @@ class SlotBulkCreateForm(forms.Form):
 
     MAX_SLOTS = 5000
 
-    def clean_start_times(self):
+    def clean_start_times(self) -> list[time]:
         raw = self.cleaned_data["start_times"].replace("、", ",").replace("，", ",")
         times = []
         for part in filter(None, (p.strip() for p in raw.split(","))):
@@ -323,8 +336,8 @@ class SlotBulkCreateForm(forms.Form):
             raise ValidationError(_("Enter at least one start time."))
         return sorted(set(times))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         first, last = data.get("first_date"), data.get("last_date")
         if first and last:
             if last < first:
@@ -334,7 +347,7 @@ class SlotBulkCreateForm(forms.Form):
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("Booking must close after it opens."))
-        if not self.errors:
+        if not self.errors and first and last:
             days = sum(
                 1
                 for n in range((last - first).days + 1)
@@ -351,23 +364,28 @@ class SlotBulkCreateForm(forms.Form):
 
 class ReservationItemInline(admin.TabularInline):
     model = ReservationItem
-    fields = ["slot", "screening_type", "fiscal_year", "is_live"]
-    readonly_fields = fields
+    fields = readonly_fields = ("slot", "screening_type", "fiscal_year", "is_live")
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 class NotificationInline(admin.TabularInline):
     model = Notification
-    fields = ["kind", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -379,7 +397,7 @@ class ReservationAdmin(AuditedViewMixin, AuditedSearchMixin, admin.ModelAdmin):
     list_display = ["display_number", "status", "channel", "first_slot", "created_at", "changed_at"]
     list_filter = ["status", "channel", "items__screening_type", "items__slot__venue"]
     search_fields = ["number", "citizen__furigana"]
-    readonly_fields = [
+    readonly_fields = (
         "number",
         "status",
         "channel",
@@ -391,20 +409,22 @@ class ReservationAdmin(AuditedViewMixin, AuditedSearchMixin, admin.ModelAdmin):
         "cancelled_by_kind",
         "cancelled_by",
         "citizen_link",
-    ]
+    )
     fields = readonly_fields
     inlines = [ReservationItemInline, NotificationInline]
     actions = ["cancel_on_behalf"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Bookings are made through the services (web or phone desk), never typed into admin.
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Deletion is the purge's job (audited); staff cancel instead.
         return False
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
         # Staff type フリガナ as it comes: hiragana, half-width, with or without hyphens.
         term = search_term.strip()
         digits = term.replace("-", "").replace(" ", "")
@@ -421,48 +441,46 @@ class ReservationAdmin(AuditedViewMixin, AuditedSearchMixin, admin.ModelAdmin):
             )
         return queryset, False
 
-    def audit_view_details(self, reservation):
+    def audit_view_details(self, reservation: Reservation) -> dict[str, Any]:
         return {"citizen_id": reservation.citizen_id}
 
-    def audit_search_details(self, term):
+    def audit_search_details(self, term: str) -> dict[str, Any]:
         digits = term.replace("-", "").replace(" ", "")
         return {"by": "number" if digits.isdigit() else "furigana"}
 
     @admin.display(description=_("reservation number"), ordering="number")
-    def display_number(self, reservation):
+    def display_number(self, reservation: Reservation) -> str:
         return reservation.display_number
 
     @admin.display(description=_("screening time"))
-    def first_slot(self, reservation):
+    def first_slot(self, reservation: Reservation) -> str:
         item = reservation.items.select_related("slot").first()
         return timezone.localtime(item.slot.starts_at).strftime("%Y-%m-%d %H:%M") if item else "-"
 
     @admin.display(description=_("personal details"))
-    def citizen_link(self, reservation):
+    def citizen_link(self, reservation: Reservation) -> str:
         url = reverse("admin:citizens_citizen_change", args=[reservation.citizen_id])
         return format_html('<a href="{}">{}</a>', url, _("Open the resident's details"))
 
     @admin.action(description=_("Cancel the selected reservations on the resident's behalf"))
-    def cancel_on_behalf(self, request, queryset):
+    def cancel_on_behalf(self, request: HttpRequest, queryset: QuerySet[Reservation]) -> None:
         cancelled = refused = 0
+        context = AuditContext.from_request(request)
         for reservation in queryset:
             try:
                 # The cancellation and its audit record commit together, or neither does.
-                with transaction.atomic():
-                    services.reservation_cancel(
-                        reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
-                    )
-                    audit.record(
-                        action="reservations.reservation.cancelled",
-                        request=request,
-                        target=reservation,
-                        details={"via": "admin"},
-                    )
+                services.reservation_cancel(
+                    reservation=reservation,
+                    by=Reservation.CancelledBy.STAFF,
+                    user=context.actor,
+                    audit_context=context,
+                    audit_details={"via": "admin"},
+                )
                 cancelled += 1
             except services.NotCancellable:
                 audit.record(
                     action="reservations.reservation.cancelled",
-                    request=request,
+                    context=context,
                     target=reservation,
                     outcome="failed",
                     details={"via": "admin", "reason": "not_cancellable"},
@@ -516,21 +534,23 @@ class NotificationAdmin(admin.ModelAdmin):
         "sent_at",
     ]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The outbox is the record of what was mailed; it goes with its reservation's purge.
         return False
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
         digits = search_term.replace("-", "").replace(" ", "").strip()
         if digits:
             return queryset.filter(reservation__number=digits), False
         return queryset, False
 
     @admin.action(description=_("Send the selected failed messages again"))
-    def retry_failed(self, request, queryset):
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         from reservations import notifications
 
         selected = list(queryset.values_list("pk", flat=True))

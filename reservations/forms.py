@@ -1,26 +1,20 @@
 """Forms of the resident's journey: they validate and normalise, nothing else.
 
 `CitizenDetailsForm` is also the staff phone desk's form (with `require_email=False`), so
-it knows nothing about the web flow. The multi-step booking carries its state in signed
-hidden fields (`BookingState`), not in a session: a session row per visitor would melt on
-opening day, and a signed value cannot be altered by the browser.
+it knows nothing about the web flow. The signed state between the steps is
+reservations.tokens'.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
-from dataclasses import asdict, dataclass, field
-from datetime import date
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, ProhibitNullCharactersValidator
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from citizens.forms import DATE_ERROR_PART, JapaneseDateField, JapaneseDateWidget
@@ -37,16 +31,15 @@ from citizens.normalize import (
     normalise_postal_code,
     strip_invisible,
 )
+from reservations.eligibility import CitizenDetails, Reason
 from reservations.models import RESERVATION_NUMBER_DIGITS
-from reservations.services import CitizenDetails, Reason
 from reservations.templatetags.resident import (
-    date_text,
     is_japanese_on_english_page,
-    places_text,
-    time_text,
-    translated_html,
-    yen,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 # Column sizes of citizens.Citizen: checked after normalising, so that half-width kana
 # (two characters for ｶﾞ) are not refused for being "too long" before they are folded.
@@ -69,7 +62,7 @@ def _no_control_characters(value: str) -> None:
 class ResidentTextField(forms.CharField):
     """A one-line text box: refuses control characters and absurd lengths with words."""
 
-    def __init__(self, *, limit: int, too_long: str, **kwargs):
+    def __init__(self, *, limit: int, too_long: StrOrPromise, **kwargs: Any) -> None:
         self.limit = limit
         self.too_long = too_long
         kwargs.setdefault("validators", []).append(_no_control_characters)
@@ -80,7 +73,7 @@ class ResidentTextField(forms.CharField):
             v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
         ]
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> str:
         value = super().to_python(value)
         if value and len(value) > max(self.limit, RAW_MAX):
             raise ValidationError(self.too_long % {"max": self.limit}, code="max_length")
@@ -100,8 +93,10 @@ class NormalisedEmailField(forms.EmailField):
 
     default_validators = [EmailValidator(message=_("Enter an email address like name@example.jp."))]
 
-    def to_python(self, value):
-        value = unicodedata.normalize("NFKC", strip_invisible(super().to_python(value))).strip()
+    def to_python(self, value: Any) -> str:
+        value = unicodedata.normalize(
+            "NFKC", strip_invisible(super().to_python(value) or "")
+        ).strip()
         # Before the validators, so that a NUL gets this one message (see ResidentTextField).
         _no_control_characters(value)
         if len(value) > EMAIL_MAX:
@@ -207,7 +202,7 @@ class CitizenDetailsForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, require_email: bool = True, **kwargs):
+    def __init__(self, *args: Any, require_email: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.require_email = require_email
         if not require_email:
@@ -216,7 +211,7 @@ class CitizenDetailsForm(forms.Form):
             self.fields["email"].help_text = _("Optional. The confirmation is sent here.")
             self.fields["email_confirm"].help_text = _("Only if an email address was given above.")
 
-    def clean_name(self):
+    def clean_name(self) -> str:
         name = normalise_name(self.cleaned_data["name"])
         if not name:
             raise ValidationError(_("Enter your full name."), code="required")
@@ -231,7 +226,7 @@ class CitizenDetailsForm(forms.Form):
             )
         return name
 
-    def clean_furigana(self):
+    def clean_furigana(self) -> str:
         furigana = normalise_furigana(self.cleaned_data["furigana"])
         if not furigana:
             raise ValidationError(_("Enter your name in katakana."), code="required")
@@ -256,7 +251,7 @@ class CitizenDetailsForm(forms.Form):
             )
         return furigana
 
-    def clean_postal_code(self):
+    def clean_postal_code(self) -> str:
         raw = normalise_digits(self.cleaned_data["postal_code"])
         if not re.fullmatch(r"〒?\s*\d{3}\s*-?\s*\d{4}", raw):
             raise ValidationError(_("Enter a postal code like 352-0001."), code="invalid")
@@ -279,7 +274,7 @@ class CitizenDetailsForm(forms.Form):
             )
         return code
 
-    def clean_address(self):
+    def clean_address(self) -> str:
         address = normalise_name(self.cleaned_data["address"])
         if not address:
             raise ValidationError(_("Enter your address."), code="required")
@@ -294,7 +289,7 @@ class CitizenDetailsForm(forms.Form):
             )
         return address
 
-    def clean_phone(self):
+    def clean_phone(self) -> str:
         phone = normalise_phone(self.cleaned_data["phone"])
         digits = phone.replace("-", "")
         if not re.fullmatch(r"0\d{9,10}", digits):
@@ -305,8 +300,8 @@ class CitizenDetailsForm(forms.Form):
         # digit does not, and the digits alone say the same.
         return phone if len(phone) <= PHONE_MAX else digits
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         email = cleaned.get("email")
         confirm = cleaned.get("email_confirm")
         if email and "email_confirm" not in self.errors:
@@ -350,7 +345,7 @@ class CitizenDetailsForm(forms.Form):
         )
 
     @staticmethod
-    def initial_from(details: CitizenDetails) -> dict:
+    def initial_from(details: CitizenDetails) -> dict[str, Any]:
         """Initial values that show `details` again (to change them, or after a lost race)."""
         return {
             "name": details.name,
@@ -378,16 +373,16 @@ def add_eligibility_errors(form: forms.Form, reasons: list[Reason]) -> None:
         form.add_error(field_name, ValidationError(reason.message, code=reason.code))
 
 
-def error_summary(form: forms.Form) -> list[tuple[str, str]]:
+def error_summary(form: forms.Form) -> list[tuple[str, StrOrPromise]]:
     """(anchor id, message) for each error, in the order of the fields on the page.
 
     GOV.UK's error summary: every message links to the box it is about. Date errors link
     to the box that is wrong (year, month or day); errors about the whole form link to the
     top of the form (templates put them in an element with id "form-errors").
     """
-    entries = []
+    entries: list[tuple[str, StrOrPromise]] = []
     for message in form.non_field_errors():
-        entries.append(("form-errors", message))
+        entries.append(("form-errors", cast(str, message)))  # ErrorList yields messages
     for name in form.fields:
         if name not in form.errors:
             continue
@@ -395,13 +390,13 @@ def error_summary(form: forms.Form) -> list[tuple[str, str]]:
         widget = bound.field.widget
         for error in form.errors.as_data()[name]:
             if isinstance(widget, JapaneseDateWidget):
-                anchor = f"{bound.auto_id}_{DATE_ERROR_PART.get(error.code, 0)}"
+                anchor = f"{bound.auto_id}_{DATE_ERROR_PART.get(error.code or '', 0)}"
             elif isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
                 anchor = f"{bound.auto_id}_0"
             else:
                 anchor = bound.auto_id
             for message in error.messages:
-                entries.append((anchor, message))
+                entries.append((anchor, str(message)))
     return entries
 
 
@@ -435,7 +430,7 @@ class LookupForm(forms.Form):
         widget=JapaneseDateWidget(autocomplete=False),
     )
 
-    def clean_number(self):
+    def clean_number(self) -> str:
         number = normalise_reservation_number(self.cleaned_data["number"])
         if not re.fullmatch(rf"\d{{{RESERVATION_NUMBER_DIGITS}}}", number):
             raise ValidationError(
@@ -452,7 +447,7 @@ class LanguageMarkedSelect(forms.Select):
     """A select whose options in Japanese say so (lang="ja") on English pages: a venue
     without an English name is read by screen readers as Japanese."""
 
-    def create_option(self, *args, **kwargs):
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option = super().create_option(*args, **kwargs)
         if is_japanese_on_english_page(option["label"]):
             option["attrs"]["lang"] = "ja"
@@ -471,236 +466,15 @@ class AvailabilityFilterForm(forms.Form):
     )
     month = forms.ChoiceField(label=_("Month"), required=False)
 
-    def __init__(self, *args, venues, months, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        venues: list[tuple[int, str]],
+        months: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["venue"].choices = [("", _("All venues")), *venues]
-        self.fields["month"].choices = [("", _("All months")), *months]
+        cast(forms.ChoiceField, self.fields["venue"]).choices = [("", _("All venues")), *venues]
+        cast(forms.ChoiceField, self.fields["month"]).choices = [("", _("All months")), *months]
         self.fields["venue"].error_messages["invalid_choice"] = _("Choose a venue from the list.")
         self.fields["month"].error_messages["invalid_choice"] = _("Choose a month from the list.")
-
-
-# --- Signed state between the steps of booking --------------------------------------------
-
-BOOKING_SALT = "reservations.booking.state"
-MANAGE_SALT = "reservations.manage"
-DONE_SALT = "reservations.done"
-# Longer than WCAG's 20-hour threshold: a resident who is interrupted never finds the
-# form has timed out. The booking itself re-checks everything when it is made.
-STATE_MAX_AGE = 24 * 60 * 60
-
-_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-
-
-def new_form_token() -> str:
-    """A fresh token per rendered details form: a replayed submit finds the first booking."""
-    return secrets.token_urlsafe(24)
-
-
-def is_form_token(value: str) -> bool:
-    return bool(value) and bool(_FORM_TOKEN.fullmatch(value))
-
-
-@dataclass
-class BookingState:
-    """Everything between the details form and the booking, carried in a signed field."""
-
-    form_token: str
-    slot_ids: list[int]
-    details: dict = field(default_factory=dict)
-
-    def dumps(self) -> str:
-        return signing.dumps(asdict(self), salt=BOOKING_SALT, compress=True)
-
-    @classmethod
-    def loads(cls, value: str) -> BookingState:
-        """Raises signing.BadSignature (tampered or expired) or ValueError (malformed)."""
-        if not value or len(value) > 20_000:
-            raise signing.BadSignature("missing or oversized state")
-        data = signing.loads(value, salt=BOOKING_SALT, max_age=STATE_MAX_AGE)
-        try:
-            state = cls(
-                form_token=str(data["form_token"]),
-                slot_ids=[int(i) for i in data["slot_ids"]],
-                details=dict(data.get("details") or {}),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError("malformed state") from exc
-        if not is_form_token(state.form_token) or not state.slot_ids:
-            raise ValueError("malformed state")
-        return state
-
-    def citizen_details(self) -> CitizenDetails | None:
-        if not self.details:
-            return None
-        values = dict(self.details)
-        values["birth_date"] = date.fromisoformat(values["birth_date"])
-        return CitizenDetails(**values)
-
-    @staticmethod
-    def pack_details(details: CitizenDetails) -> dict:
-        values = asdict(details)
-        values["birth_date"] = details.birth_date.isoformat()
-        return values
-
-
-def sign_manage_token(number: str) -> str:
-    """Proof that whoever holds it gave the right number and date of birth (POST bodies only).
-
-    It carries the reservation number, which its holder already knows, rather than the
-    database id, which would tell how many bookings there are.
-    """
-    return signing.dumps({"n": number}, salt=MANAGE_SALT)
-
-
-def read_manage_token(value: str) -> str:
-    """The reservation number, or signing.BadSignature when forged or older than STATE_MAX_AGE."""
-    return _read_token(value, MANAGE_SALT, "n")
-
-
-def sign_done_token(form_token: str) -> str:
-    """The address of the "booking complete" page: the booking's own random form token,
-    signed. Nothing in it can be counted or guessed."""
-    return signing.dumps({"t": form_token}, salt=DONE_SALT)
-
-
-def read_done_token(value: str) -> str:
-    return _read_token(value, DONE_SALT, "t")
-
-
-def _read_token(value: str, salt: str, key: str) -> str:
-    if not value or len(value) > 500:
-        raise signing.BadSignature("missing")
-    data = signing.loads(value, salt=salt, max_age=STATE_MAX_AGE)
-    if not isinstance(data, dict) or not isinstance(data.get(key), str) or not data[key]:
-        raise signing.BadSignature("malformed")
-    return data[key]
-
-
-# --- Choosing times (セット検診, moving a booking) ------------------------------------------
-
-
-def _html(message, **values) -> str:
-    """`message % values` as HTML: the message and plain values escaped, HTML values (such
-    as translated_html's lang="ja" span) kept."""
-    escaped = {key: conditional_escape(value) for key, value in values.items()}
-    return mark_safe(conditional_escape(message) % escaped)  # noqa: S308 (escaped above)
-
-
-def slot_choice_label(slot) -> str:
-    return f"{time_text(slot.starts_at)} ({places_text(slot.remaining)})"
-
-
-class ExtrasForm(forms.Form):
-    """One radio group per other screening free on the same day and venue: "do not add" or
-    one of its times."""
-
-    def __init__(self, data=None, *, candidates, initial_ids=()):
-        super().__init__(data)
-        self.slots = {}
-        initial_ids = {int(i) for i in initial_ids}
-        for screening, slots in candidates.items():
-            name = f"extra_{screening.pk}"
-            self.slots.update({s.pk: s for s in slots})
-            self.fields[name] = forms.ChoiceField(
-                label=_html(
-                    _("%(screening)s (%(fee)s)"),
-                    screening=translated_html(screening, "name"),
-                    fee=yen(screening.fee),
-                ),
-                required=False,
-                choices=[
-                    ("", _("Do not add")),
-                    *[(str(s.pk), slot_choice_label(s)) for s in slots],
-                ],
-                widget=forms.RadioSelect,
-                error_messages={
-                    "invalid_choice": _(
-                        "That time is no longer free. Choose another time or do not add it."
-                    )
-                },
-            )
-            chosen = [s.pk for s in slots if s.pk in initial_ids]
-            self.initial[name] = str(chosen[0]) if chosen else ""
-
-    def chosen_slots(self):
-        return [
-            self.slots[int(value)]
-            for value in self.cleaned_data.values()
-            if value not in ("", None)
-        ]
-
-
-class MoveDayForm(forms.Form):
-    """The day and venue to move to (queries.MoveOption.key)."""
-
-    choice = forms.ChoiceField(
-        label=_("New date and venue"),
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Choose a day and venue from the list."),
-            "invalid_choice": _(
-                "That day and venue has no free place any more. Choose another from the list."
-            ),
-        },
-    )
-
-    def __init__(self, data=None, *, options):
-        super().__init__(data)
-        self.options = {o.key: o for o in options}
-        self.fields["choice"].choices = [
-            (o.key, format_html("{} {}", date_text(o.day), translated_html(o.venue, "name")))
-            for o in options
-        ]
-
-    def chosen_option(self):
-        return self.options[self.cleaned_data["choice"]]
-
-
-class MoveTimesForm(forms.Form):
-    """The time of each screening on the chosen day (the booking's own time may be kept)."""
-
-    def __init__(self, data=None, *, option, current):
-        super().__init__(data)
-        self.slots = {}
-        self.current = set(current)
-        for type_id, slots in option.choices.items():
-            name = f"slot_{type_id}"
-            self.slots.update({s.pk: s for s in slots})
-            choices = []
-            for s in slots:
-                if s.pk in self.current:
-                    label = _("%(time)s (your current time)") % {"time": time_text(s.starts_at)}
-                else:
-                    label = slot_choice_label(s)
-                choices.append((str(s.pk), label))
-            self.fields[name] = forms.ChoiceField(
-                label=translated_html(slots[0].screening_type, "name"),
-                choices=choices,
-                widget=forms.RadioSelect,
-                error_messages={
-                    "required": _("Choose a time."),
-                    "invalid_choice": _("That time is no longer free. Choose another time."),
-                },
-            )
-            held = [s for s in slots if s.pk in self.current]
-            self.initial[name] = str((held or slots)[0].pk)
-        # Pre-select a change: keep the times already held, except where that would
-        # change nothing at all.
-        if {int(v) for v in self.initial.values()} <= self.current:
-            for type_id, slots in option.choices.items():
-                free = [s for s in slots if s.pk not in self.current]
-                if free:
-                    self.initial[f"slot_{type_id}"] = str(free[0].pk)
-                    break
-
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors and {int(v) for v in cleaned.values()} <= self.current:
-            raise ValidationError(
-                _("These are the times you already have. Choose a different time."),
-                code="unchanged",
-            )
-        return cleaned
-
-    def chosen_slots(self):
-        return [self.slots[int(value)] for value in self.cleaned_data.values()]

@@ -7,7 +7,9 @@ message; the constraints give the guarantee.
 """
 
 import secrets
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Citizen, Sex
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def fiscal_year_of(day: date) -> int:
@@ -87,7 +92,7 @@ class ScreeningType(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -104,17 +109,39 @@ class Venue(models.Model):
         verbose_name = _("venue")
         verbose_name_plural = _("venues")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
-class SlotQuerySet(models.QuerySet):
-    def bookable(self, now=None):
+class SlotQuerySet(models.QuerySet["Slot"]):
+    def bookable(self, now: datetime | None = None) -> "SlotQuerySet":
         """Slots whose booking window is open now and which still have a free place."""
         now = now or timezone.now()
         return self.filter(
             opens_at__lte=now, closes_at__gt=now, booked__lt=F("capacity"), starts_at__gt=now
         )
+
+
+class SlotState(models.TextChoices):
+    """Whether a slot can be booked now: its booking window, and (for the pages) its places.
+
+    Slot.window_state gives the first three; the availability pages add FULL for an open
+    window with no place left.
+    """
+
+    # Never shown as such (the pages word each state in full), so no translated labels.
+    NOT_OPEN = "not_open"
+    OPEN = "open"
+    CLOSED = "closed"
+    FULL = "full"
+
+
+class PlaceMark(models.TextChoices):
+    """○ / △ / ×: how many places are left, always shown with the number."""
+
+    FREE = "free", _("places available")
+    FEW = "few", _("few places left")
+    FULL = "full", _("full")
 
 
 class Slot(models.Model):
@@ -159,7 +186,7 @@ class Slot(models.Model):
         ]
         indexes = [models.Index(fields=["screening_type", "starts_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         local = timezone.localtime(self.starts_at)
         return f"{self.screening_type} {local:%Y-%m-%d %H:%M} {self.venue}"
 
@@ -179,14 +206,35 @@ class Slot(models.Model):
     def fiscal_year(self) -> int:
         return fiscal_year_of(self.local_date)
 
-    def window_state(self, now=None) -> str:
-        """ "not_open", "open" or "closed" — the booking window, not the places."""
+    def window_state(self, now: datetime | None = None) -> SlotState:
+        """NOT_OPEN, OPEN or CLOSED — the booking window, not the places."""
         now = now or timezone.now()
         if now < self.opens_at:
-            return "not_open"
+            return SlotState.NOT_OPEN
         if now >= self.closes_at or now >= self.starts_at:
-            return "closed"
-        return "open"
+            return SlotState.CLOSED
+        return SlotState.OPEN
+
+
+def staff_user_fk(
+    verbose_name: "StrOrPromise",
+    *,
+    on_delete: Callable[..., None] = models.SET_NULL,
+    editable: bool = True,
+) -> "models.ForeignKey[Any, Any]":
+    """An optional link to the staff user who did something (booked, cancelled, downloaded).
+
+    No reverse accessor: a user's bookings or downloads are looked up from this side.
+    """
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=on_delete,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=editable,
+        verbose_name=verbose_name,
+    )
 
 
 # Digits only, so that an elderly resident can read the number over the phone; 12 random
@@ -228,14 +276,7 @@ class Reservation(models.Model):
     channel = models.CharField(
         _("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB
     )
-    booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("booked by (staff)"),
-    )
+    booked_by = staff_user_fk(_("booked by (staff)"))
     language = models.CharField(_("language"), max_length=5, default="ja")
     # The hidden token of the form that created this booking: a replayed or double-clicked
     # submit finds the first reservation instead of making a second.
@@ -247,15 +288,7 @@ class Reservation(models.Model):
     cancelled_by_kind = models.CharField(
         _("cancelled by"), max_length=10, choices=CancelledBy.choices, blank=True, editable=False
     )
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("cancelled by (staff)"),
-    )
+    cancelled_by = staff_user_fk(_("cancelled by (staff)"), editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -270,7 +303,7 @@ class Reservation(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return format_reservation_number(self.number)
 
     @property
@@ -309,7 +342,7 @@ class ReservationItem(models.Model):
         ]
         indexes = [models.Index(fields=["person_key", "screening_type"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.reservation_id}/{self.slot_id}"
 
 
@@ -337,7 +370,7 @@ class ScreeningHistory(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.screening_type_id}/{self.fiscal_year}"
 
 
@@ -391,5 +424,5 @@ class Notification(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"

@@ -12,32 +12,46 @@ database directly, because there a stale answer would cost the resident a step.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Case, F, IntegerField, Max, Min, Q, Sum, When
 from django.utils import timezone
 
-from reservations import services
-from reservations.models import Reservation, ScreeningType, Slot, Venue, fiscal_year_of
+from reservations.eligibility import CitizenDetails, eligibility_reasons
+from reservations.models import (
+    PlaceMark,
+    Reservation,
+    ReservationItem,
+    ScreeningType,
+    Slot,
+    SlotState,
+    Venue,
+    fiscal_year_of,
+)
+
+T = TypeVar("T")
 
 # A slot with this many places or fewer left is shown as △ ("few left").
 FEW_LEFT = 3
 
 
-def place_mark(remaining: int) -> str:
+def place_mark(remaining: int) -> PlaceMark:
     """○ / △ / × — always shown together with the number, never colour alone."""
     if remaining <= 0:
-        return "full"
+        return PlaceMark.FULL
     if remaining <= FEW_LEFT:
-        return "few"
-    return "free"
+        return PlaceMark.FEW
+    return PlaceMark.FREE
 
 
-def _cached(key: str, build):
+def _cached(key: str, build: Callable[[], T]) -> T:
     """`build()` cached for PUBLIC_CACHE_SECONDS (not at all when that is 0)."""
     seconds = settings.PUBLIC_CACHE_SECONDS
     if seconds <= 0:
@@ -55,7 +69,7 @@ def _cached(key: str, build):
 @dataclass(frozen=True)
 class ScreeningSummary:
     screening: ScreeningType
-    state: str  # "open", "full", "not_open", "closed"
+    state: SlotState
     free_places: int
     next_opens_at: datetime | None
     closes_at: datetime | None
@@ -90,22 +104,22 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
     summaries = []
     for screening in ScreeningType.objects.filter(is_active=True):
         row = by_type.get(screening.pk)
-        years = (current_fiscal_year(),)
+        years: tuple[int, ...] = (current_fiscal_year(),)
         if row is None:
-            state, free, next_opens, closes = "closed", 0, None, None
+            state, free, next_opens, closes = SlotState.CLOSED, 0, None, None
         else:
             if row["first_date"] is not None:
                 years = fiscal_years_between(row["first_date"], row["last_date"])
             free = row["free"] or 0
             next_opens, closes = row["next_opens"], row["last_closes"]
             if free > 0:
-                state = "open"
+                state = SlotState.OPEN
             elif next_opens is not None:
-                state = "not_open"
+                state = SlotState.NOT_OPEN
             elif row["open_slots"]:
-                state = "full"
+                state = SlotState.FULL
             else:
-                state = "closed"
+                state = SlotState.CLOSED
         summaries.append(ScreeningSummary(screening, state, free, next_opens, closes, years))
     return summaries
 
@@ -134,13 +148,13 @@ class SlotView:
     def local_date(self) -> date:
         return timezone.localtime(self.starts_at).date()
 
-    def state(self, now: datetime) -> str:
-        """ "open", "full", "not_open" or "closed" for this one slot."""
+    def state(self, now: datetime) -> SlotState:
+        """OPEN, FULL, NOT_OPEN or CLOSED for this one slot."""
         if now < self.opens_at:
-            return "not_open"
+            return SlotState.NOT_OPEN
         if now >= self.closes_at or now >= self.starts_at:
-            return "closed"
-        return "open" if self.remaining > 0 else "full"
+            return SlotState.CLOSED
+        return SlotState.OPEN if self.remaining > 0 else SlotState.FULL
 
     @property
     def mark(self) -> str:
@@ -150,7 +164,7 @@ class SlotView:
 def upcoming_slots(screening: ScreeningType, now: datetime | None = None) -> list[SlotView]:
     """Every slot of `screening` that has not started yet, in time order (cached briefly)."""
 
-    def build():
+    def build() -> list[SlotView]:
         moment = now or timezone.now()
         return [
             SlotView(**row)
@@ -171,7 +185,7 @@ def upcoming_slots(screening: ScreeningType, now: datetime | None = None) -> lis
     return _cached(f"resident:slots:{screening.pk}", build)
 
 
-def venues_by_id(ids) -> dict[int, Venue]:
+def venues_by_id(ids: Iterable[int]) -> dict[int, Venue]:
     ids = sorted(set(ids))
     return _cached(
         "resident:venues:" + ",".join(map(str, ids)),
@@ -220,16 +234,34 @@ def shown_fiscal_years(days: list[AvailabilityDay], month: str | None) -> tuple[
 def default_month(slots: list[SlotView], now: datetime) -> str | None:
     """The first month with a place to book, else the first month with any slot."""
     for slot in slots:
-        if slot.state(now) == "open":
+        if slot.state(now) == SlotState.OPEN:
             return month_key(slot.local_date)
     return month_key(slots[0].local_date) if slots else None
+
+
+# --- Alternatives for the loser of a race -------------------------------------------------------
+
+
+def nearest_free_slots(slot: Slot, *, limit: int = 5, now: datetime | None = None) -> list[Slot]:
+    """Bookable slots of the same screening, nearest in time to `slot` (later ones first)."""
+    bookable = (
+        Slot.objects.bookable(now)
+        .filter(screening_type_id=slot.screening_type_id)
+        .exclude(pk=slot.pk)
+        .select_related("venue", "screening_type")
+    )
+    later = list(bookable.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:limit])
+    if len(later) < limit:
+        earlier = bookable.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")
+        later += list(earlier[: limit - len(later)])
+    return later
 
 
 # --- Adding a screening on the same day (セット検診) -------------------------------------------
 
 
 def set_candidates(
-    primary: Slot, details: services.CitizenDetails, now: datetime | None = None
+    primary: Slot, details: CitizenDetails, now: datetime | None = None
 ) -> dict[ScreeningType, list[Slot]]:
     """Other screenings with a free place on the same day at the same venue, that this
     person may book, each with its bookable slots in time order."""
@@ -250,14 +282,7 @@ def set_candidates(
         grouped.setdefault(slot.screening_type, []).append(slot)
     eligible = {}
     for screening, choices in grouped.items():
-        reasons = services.eligibility_reasons(
-            slot=choices[0],
-            birth_date=details.birth_date,
-            sex=details.sex,
-            person_key=details.person_key,
-            now=now,
-            check_places=False,
-        )
+        reasons = eligibility_reasons(slot=choices[0], person=details, now=now, check_places=False)
         if not reasons:
             eligible[screening] = choices
     return eligible
@@ -267,7 +292,7 @@ def set_candidates(
 
 
 def _days_with_every_screening(
-    type_ids: set[int], slots
+    type_ids: set[int], slots: Iterable[Slot]
 ) -> list[tuple[date, Venue, dict[int, list[Slot]]]]:
     """`slots` grouped by day and venue, keeping only the days and venues that have a slot
     of every screening in `type_ids` (a set booking is one visit), in date order, each
@@ -415,3 +440,53 @@ def fiscal_years_between(first: datetime, last: datetime) -> tuple[int, ...]:
     start = fiscal_year_of(timezone.localtime(first).date())
     end = fiscal_year_of(timezone.localtime(last).date())
     return tuple(range(start, end + 1))
+
+
+# --- Ids from pages, a booking's items -----------------------------------------------------
+
+# An id as the pages write it: ASCII digits, and small enough for the database. Not
+# str.isdigit(), which also accepts "²" (that int() refuses), and no 30-digit numbers,
+# which overflow SQLite's and PostgreSQL's bigint: both were a 500.
+ID_PATTERN = re.compile(r"[0-9]{1,18}")
+
+
+def is_id(value: str) -> bool:
+    return ID_PATTERN.fullmatch(value) is not None
+
+
+def slot_ids_from(values: list[str], *, most: int) -> list[int] | None:
+    """The slot ids a page sent (?slot=…&slot=…), in order; None if there are none, more
+    than `most`, or any is not an id."""
+    if not values or len(values) > most or not all(is_id(v) for v in values):
+        return None
+    return [int(v) for v in values]
+
+
+def items_in_time_order(reservation: Reservation) -> list[ReservationItem]:
+    """The booking's items, earliest screening first, with slot, venue and screening."""
+    return list(
+        reservation.items.select_related(
+            "slot__venue", "slot__screening_type", "screening_type"
+        ).order_by("slot__starts_at")
+    )
+
+
+def booking_context(reservation: Reservation) -> dict[str, Any]:
+    """What every page about one booking shows: its slots in time order, venue and fee."""
+    slots = [item.slot for item in items_in_time_order(reservation)]
+    return {
+        "slots": slots,
+        "venue": slots[0].venue if slots else None,
+        "fee": sum(s.screening_type.fee for s in slots),
+    }
+
+
+def slots_by_id(slot_ids: list[int]) -> list[Slot] | None:
+    """The slots in the order given, or None if any has vanished or comes twice."""
+    found = {
+        s.pk: s
+        for s in Slot.objects.select_related("screening_type", "venue").filter(pk__in=slot_ids)
+    }
+    if len(found) != len(set(slot_ids)) or len(slot_ids) != len(set(slot_ids)):
+        return None
+    return [found[pk] for pk in slot_ids]

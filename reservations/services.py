@@ -11,253 +11,44 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
-from citizens.models import Citizen, person_hash
-from citizens.models import person_key as make_person_key
-from reservations.language import is_english as is_english  # re-exported until callers move
-from reservations.language import screening_name
+import audit
+from citizens.models import Citizen
+from reservations.eligibility import CitizenDetails as CitizenDetails
+from reservations.eligibility import eligibility_reasons
+from reservations.errors import AlreadyBooked as AlreadyBooked
+from reservations.errors import BookingError as BookingError
+from reservations.errors import FormTokenReused as FormTokenReused
+from reservations.errors import InvalidSelection as InvalidSelection
+from reservations.errors import NotCancellable as NotCancellable
+from reservations.errors import NotEligible as NotEligible
+from reservations.errors import SlotFull as SlotFull
 from reservations.models import (
     Notification,
     Reservation,
     ReservationItem,
-    ScreeningHistory,
     ScreeningType,
     Slot,
-    fiscal_year_end,
-    fiscal_year_end_age,
-    fiscal_year_of,
+    Venue,
     new_reservation_number,
 )
+from reservations.queries import nearest_free_slots
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import User
+
+    from audit.context import AuditContext
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CitizenDetails:
-    """What a resident gives us, already normalised by the form."""
-
-    name: str
-    furigana: str
-    birth_date: date
-    sex: str
-    postal_code: str
-    address: str
-    phone: str
-    email: str = ""
-
-    @property
-    def person_key(self) -> str:
-        return make_person_key(self.furigana, self.birth_date)
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why someone cannot book a slot, in words a resident can read."""
-
-    code: str
-    message: str
-
-
-class BookingError(Exception):
-    """Base class: the booking was not made and nothing was written."""
-
-
-class InvalidSelection(BookingError):
-    """The chosen slots cannot form one reservation (different day/venue, duplicates)."""
-
-
-class NotEligible(BookingError):
-    def __init__(self, reasons: list[Reason]):
-        super().__init__("; ".join(r.code for r in reasons))
-        self.reasons = reasons
-
-
-class SlotFull(BookingError):
-    """Someone else took the last place. Carries the nearest free alternatives."""
-
-    def __init__(self, slot: Slot, alternatives: list[Slot]):
-        super().__init__(f"slot {slot.pk} is full")
-        self.slot = slot
-        self.alternatives = alternatives
-
-
-class AlreadyBooked(BookingError):
-    def __init__(self, screening_type: ScreeningType | None = None):
-        super().__init__("already booked")
-        self.screening_type = screening_type
-
-
-class NotCancellable(BookingError):
-    """Already cancelled, or the screening has already taken place."""
-
-
-# --- Eligibility -------------------------------------------------------------------------------
-
-
-def _local_date(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
-
-
-def _fy_end_text(screening_date: date) -> str:
-    return date_format(fiscal_year_end(fiscal_year_of(screening_date)), "DATE_FORMAT")
-
-
-def eligibility_reasons(
-    *,
-    slot: Slot,
-    birth_date: date,
-    sex: str,
-    person_key: str,
-    now: datetime | None = None,
-    ignore_reservation: Reservation | None = None,
-    check_places: bool = True,
-) -> list[Reason]:
-    """Every reason this person cannot book this slot; an empty list means they can.
-
-    Age is 年度末年齢 (age on 31 March of the slot's fiscal year). The interval rule looks
-    at live bookings in the last `interval_years` fiscal years; cancelled ones don't count.
-    `ignore_reservation` is the booking being moved, which must not block itself.
-    """
-    now = now or timezone.now()
-    screening = slot.screening_type
-    reasons: list[Reason] = []
-
-    if not screening.is_active:
-        # Withdrawn by an administrator: a confirm page opened before must not book it.
-        reasons.append(
-            Reason(
-                "not_offered",
-                _("%(screening)s is not offered at the moment.")
-                % {"screening": screening_name(screening)},
-            )
-        )
-    state = slot.window_state(now)
-    if state == "not_open":
-        opens = date_format(timezone.localtime(slot.opens_at), "DATETIME_FORMAT")
-        reasons.append(
-            Reason("not_open", _("Booking for this time opens on %(opens)s.") % {"opens": opens})
-        )
-    elif state == "closed":
-        reasons.append(Reason("closed", _("Booking for this time has closed.")))
-
-    screening_date = slot.local_date
-    age = fiscal_year_end_age(birth_date, screening_date)
-    params = {
-        "date": _fy_end_text(screening_date),
-        "age": age,
-        "screening": screening_name(screening),
-        "min": screening.min_age,
-        "max": screening.max_age,
-    }
-    if age < screening.min_age:
-        reasons.append(
-            Reason(
-                "too_young",
-                _(
-                    "On %(date)s you will be %(age)s: %(screening)s is for people aged "
-                    "%(min)s or over on that day."
-                )
-                % params,
-            )
-        )
-    if screening.max_age is not None and age > screening.max_age:
-        reasons.append(
-            Reason(
-                "too_old",
-                _(
-                    "On %(date)s you will be %(age)s: %(screening)s is for people aged "
-                    "%(max)s or under on that day."
-                )
-                % params,
-            )
-        )
-    if screening.sex and screening.sex != sex:
-        reasons.append(
-            Reason(
-                "wrong_sex",
-                _("%(screening)s is for women only.") % params
-                if screening.sex == "F"
-                else _("%(screening)s is for men only.") % params,
-            )
-        )
-
-    fiscal_year = fiscal_year_of(screening_date)
-    # Both directions: when next fiscal year's slots open before this one's close, a
-    # booking for April must also keep out one for March (and the other way round).
-    nearby = ReservationItem.objects.filter(
-        person_key=person_key,
-        screening_type=screening,
-        is_live=True,
-        fiscal_year__gt=fiscal_year - screening.interval_years,
-        fiscal_year__lt=fiscal_year + screening.interval_years,
-    )
-    if ignore_reservation is not None:
-        nearby = nearby.exclude(reservation=ignore_reservation)
-    # One query, so a booking committed in between cannot make the answer inconsistent.
-    booked_years = set(nearby.values_list("fiscal_year", flat=True))
-    # Screenings whose bookings were already purged (retention) still count.
-    booked_years |= set(
-        ScreeningHistory.objects.filter(
-            person_hash=person_hash(person_key),
-            screening_type=screening,
-            fiscal_year__gt=fiscal_year - screening.interval_years,
-            fiscal_year__lt=fiscal_year + screening.interval_years,
-        ).values_list("fiscal_year", flat=True)
-    )
-    if fiscal_year in booked_years:
-        reasons.append(
-            Reason(
-                "already_booked",
-                _("You already have a booking for %(screening)s in this fiscal year.") % params,
-            )
-        )
-    elif booked_years:
-        other = min(booked_years, key=lambda year: (abs(year - fiscal_year), year))
-        reasons.append(
-            Reason(
-                "interval",
-                _(
-                    "%(screening)s is once every %(years)s fiscal years, and you already "
-                    "have a booking for it in the fiscal year from %(start)s to %(end)s."
-                )
-                % {
-                    **params,
-                    "years": screening.interval_years,
-                    "start": date_format(date(other, 4, 1), "DATE_FORMAT"),
-                    "end": date_format(fiscal_year_end(other), "DATE_FORMAT"),
-                },
-            )
-        )
-
-    if check_places and slot.remaining <= 0:
-        reasons.append(Reason("full", _("This time is fully booked.")))
-    return reasons
-
-
-# --- Alternatives for the loser of a race -------------------------------------------------------
-
-
-def nearest_free_slots(slot: Slot, *, limit: int = 5, now: datetime | None = None) -> list[Slot]:
-    """Bookable slots of the same screening, nearest in time to `slot` (later ones first)."""
-    bookable = (
-        Slot.objects.bookable(now)
-        .filter(screening_type_id=slot.screening_type_id)
-        .exclude(pk=slot.pk)
-        .select_related("venue", "screening_type")
-    )
-    later = list(bookable.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:limit])
-    if len(later) < limit:
-        earlier = bookable.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")
-        later += list(earlier[: limit - len(later)])
-    return later
 
 
 # --- Booking ------------------------------------------------------------------------------------
@@ -304,48 +95,62 @@ def _queue_notification(reservation: Reservation, kind: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class BookingResult:
+    """What reservation_create did: `created` is False when it found the form's first
+    booking (a replayed or double-clicked submit) instead of making one."""
+
+    reservation: Reservation
+    created: bool
+
+
+def _booked_with_token(form_token: str | None, details: CitizenDetails) -> BookingResult | None:
+    """The reservation this form token already made, if any; FormTokenReused if it was
+    made for someone else (a token only comes back to the person it was given to)."""
+    if not form_token:
+        return None
+    existing = Reservation.objects.select_related("citizen").filter(form_token=form_token).first()
+    if existing is None:
+        return None
+    if existing.citizen.person_key != details.person_key:
+        raise FormTokenReused("this form token belongs to another booking")
+    return BookingResult(existing, created=False)
+
+
 def reservation_create(
     *,
     slots: list[Slot],
     details: CitizenDetails,
     form_token: str | None = None,
     channel: str = Reservation.Channel.WEB,
-    booked_by=None,
+    booked_by: User | None = None,
     language: str = "ja",
     now: datetime | None = None,
-) -> Reservation:
+    audit_context: AuditContext | None = None,
+) -> BookingResult:
     """Book all of `slots` for one person, or none of them.
 
     Guarantees: one transaction takes every place (conditional UPDATEs, in slot-id order so
     that concurrent set bookings cannot deadlock), stores the citizen, the reservation, its
-    items and the confirmation mail in the outbox, and commits them together. A repeated
-    call with the same `form_token` returns the first reservation. Raises InvalidSelection,
-    NotEligible (with readable reasons), AlreadyBooked or SlotFull (with alternatives);
-    when it raises, nothing was written.
+    items, the confirmation mail in the outbox and (given `audit_context`) the audit record,
+    and commits them together. A repeated call with the same `form_token` and person
+    returns the first reservation (`created=False`); with another person it raises
+    FormTokenReused. Raises InvalidSelection, NotEligible (with readable reasons),
+    AlreadyBooked or SlotFull (with alternatives); when it raises, nothing was written.
     """
     now = now or timezone.now()
     slots = sorted(slots, key=lambda s: s.pk)
     validate_selection(slots)
 
-    if form_token:
-        existing = Reservation.objects.filter(form_token=form_token).first()
-        if existing is not None:
-            return existing
+    if found := _booked_with_token(form_token, details):
+        return found
 
     for slot in slots:
-        reasons = eligibility_reasons(
-            slot=slot,
-            birth_date=details.birth_date,
-            sex=details.sex,
-            person_key=details.person_key,
-            now=now,
-            check_places=False,
-        )
+        reasons = eligibility_reasons(slot=slot, person=details, now=now, check_places=False)
         if any(r.code == "already_booked" for r in reasons):
             # A double-clicked submit whose twin has just committed: give back the twin.
-            existing = form_token and Reservation.objects.filter(form_token=form_token).first()
-            if existing:
-                return existing
+            if found := _booked_with_token(form_token, details):
+                return found
             raise AlreadyBooked(slot.screening_type)
         if reasons:
             raise NotEligible(reasons)
@@ -388,15 +193,19 @@ def reservation_create(
                 for slot in slots
             )
             _queue_notification(reservation, Notification.Kind.CONFIRMATION)
+            action = (
+                "reservations.reservation.booked_by_phone"
+                if channel == Reservation.Channel.PHONE
+                else "reservations.reservation.booked"
+            )
+            _audit(audit_context, action, reservation, {"slot_ids": [s.pk for s in slots]})
     except SlotFull as full:
         raise SlotFull(full.slot, nearest_free_slots(full.slot, now=now)) from None
     except IntegrityError:
         # Lost a race against our own twin: the same form submitted twice, or the same
         # person booking the same screening in two tabs. The database refused the second.
-        if form_token:
-            existing = Reservation.objects.filter(form_token=form_token).first()
-            if existing is not None:
-                return existing
+        if found := _booked_with_token(form_token, details):
+            return found
         if ReservationItem.objects.filter(
             person_key=details.person_key,
             screening_type_id__in=[s.screening_type_id for s in slots],
@@ -406,7 +215,19 @@ def reservation_create(
             raise AlreadyBooked() from None
         raise
     log.info("reservation.created id=%s slots=%s channel=%s", reservation.pk, len(slots), channel)
-    return reservation
+    return BookingResult(reservation, created=True)
+
+
+def _audit(
+    context: AuditContext | None,
+    action: str,
+    reservation: Reservation,
+    details: dict[str, object] | None,
+) -> None:
+    """The audit record of a change, last in its transaction; none without a context (a
+    resident's own booking or change is not a staff action)."""
+    if context is not None:
+        audit.record(action=action, context=context, target=reservation, details=details)
 
 
 def _unused_reservation_number() -> str:
@@ -424,14 +245,18 @@ def reservation_cancel(
     *,
     reservation: Reservation,
     by: str = Reservation.CancelledBy.RESIDENT,
-    user=None,
+    user: User | None = None,
     now: datetime | None = None,
+    audit_context: AuditContext | None = None,
+    audit_details: dict[str, object] | None = None,
 ) -> Reservation:
     """Cancel a live reservation and free its places, atomically.
 
     The status change is a conditional UPDATE (only a confirmed reservation becomes
-    cancelled), so two cancellations racing free each place once. Raises NotCancellable
-    if it was already cancelled or a screening in it has already started.
+    cancelled), so two cancellations racing free each place once. Given `audit_context`,
+    the "reservations.reservation.cancelled" record (with `audit_details`, ids and codes
+    only) commits in the same transaction. Raises NotCancellable if it was already
+    cancelled or a screening in it has already started; then nothing was written.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -457,6 +282,7 @@ def reservation_cancel(
         reservation.items.filter(is_live=True).update(is_live=False)
         reservation.refresh_from_db()
         _queue_notification(reservation, Notification.Kind.CANCELLATION)
+        _audit(audit_context, "reservations.reservation.cancelled", reservation, audit_details)
     log.info("reservation.cancelled id=%s by=%s", reservation.pk, by)
     return reservation
 
@@ -465,8 +291,9 @@ def reservation_move(
     *,
     reservation: Reservation,
     new_slots: list[Slot],
-    user=None,
+    user: User | None = None,
     now: datetime | None = None,
+    audit_context: AuditContext | None = None,
 ) -> Reservation:
     """Move a live reservation to other slots of the same screenings, all or nothing.
 
@@ -476,7 +303,8 @@ def reservation_move(
     of the same booking (a double click, another tab) waits and then sees this one's
     result. Counters change in slot-id order, as bookings and cancellations take them, so
     crossing moves cannot deadlock. `new_slots` must cover exactly the reservation's
-    screenings, on one day at one venue.
+    screenings, on one day at one venue. Given `audit_context`, the
+    "reservations.reservation.moved" record (old and new slot ids) commits with the move.
     """
     now = now or timezone.now()
     new_slots = sorted(new_slots, key=lambda s: s.pk)
@@ -488,16 +316,13 @@ def reservation_move(
     if held != {s.screening_type_id for s in new_slots}:
         raise InvalidSelection("a move must keep the same screenings")
 
-    citizen = reservation.citizen
     for slot in new_slots:
         reasons = eligibility_reasons(
             slot=slot,
-            birth_date=citizen.birth_date,
-            sex=citizen.sex,
-            person_key=citizen.person_key,
+            person=reservation.citizen,
             now=now,
-            ignore_reservation=reservation,
             check_places=False,
+            ignore_reservation=reservation,
         )
         if reasons:
             raise NotEligible(reasons)
@@ -523,13 +348,18 @@ def reservation_move(
                 for s in new_slots
                 if items[s.screening_type_id].slot_id != s.pk
             ]
+            audit_details: dict[str, object] = {
+                "from_slot_ids": sorted(item.slot_id for item in items.values()),
+                "to_slot_ids": [s.pk for s in new_slots],
+            }
             if not moves:
+                _audit(audit_context, "reservations.reservation.moved", reservation, audit_details)
                 return reservation
-            changes = [(slot.pk, slot) for _item, slot in moves]
+            changes: list[tuple[int, Slot | None]] = [(slot.pk, slot) for _item, slot in moves]
             changes += [(item.slot_id, None) for item, _slot in moves]
-            for slot_id, slot in sorted(changes, key=lambda change: change[0]):
-                if slot is not None:
-                    _take_place(slot, now)
+            for slot_id, taken in sorted(changes, key=lambda change: change[0]):
+                if taken is not None:
+                    _take_place(taken, now)
                 else:
                     _release_place(slot_id)
             for item, slot in moves:
@@ -539,6 +369,7 @@ def reservation_move(
             Reservation.objects.filter(pk=reservation.pk).update(changed_at=now)
             reservation.refresh_from_db()
             _queue_notification(reservation, Notification.Kind.CHANGE)
+            _audit(audit_context, "reservations.reservation.moved", reservation, audit_details)
     except SlotFull as full:
         raise SlotFull(full.slot, nearest_free_slots(full.slot, now=now)) from None
     except IntegrityError:
@@ -558,12 +389,12 @@ def slot_set_capacity(*, slot: Slot, capacity: int) -> bool:
 
 def slots_bulk_create(
     *,
-    venue,
-    screening_types,
+    venue: Venue,
+    screening_types: Iterable[ScreeningType],
     first_date: date,
     last_date: date,
     weekdays: list[int],
-    start_times: list,
+    start_times: list[time],
     duration_minutes: int,
     capacity: int,
     opens_at: datetime,
@@ -574,8 +405,7 @@ def slots_bulk_create(
     Slots that already exist (same venue, screening and start) are left untouched, so the
     same pattern can be submitted twice safely. Returns (created, skipped).
     """
-    from datetime import timedelta
-
+    screening_types = list(screening_types)
     tz = timezone.get_current_timezone()
     wanted = []
     day = first_date
@@ -629,34 +459,3 @@ def slot_times_changed(*, slot: Slot, now: datetime | None = None) -> int:
         _queue_notification(reservation, Notification.Kind.CHANGE)
     log.info("slot.times_changed slot=%s reservations=%s", slot.pk, len(reservations))
     return len(reservations)
-
-
-def screening_history_keep(*, reservation_ids) -> int:
-    """Before reservations are purged: remember who had which screening in which year.
-
-    Only live (not cancelled) screenings count, as in eligibility_reasons. Runs inside the
-    purge's transaction. Returns how many history rows were written.
-    """
-    rows = [
-        ScreeningHistory(
-            person_hash=person_hash(person_key),
-            screening_type_id=screening_type_id,
-            fiscal_year=fiscal_year,
-        )
-        for person_key, screening_type_id, fiscal_year in ReservationItem.objects.filter(
-            reservation_id__in=reservation_ids, is_live=True
-        ).values_list("person_key", "screening_type_id", "fiscal_year")
-    ]
-    ScreeningHistory.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
-
-
-def screening_history_prune(*, now: datetime | None = None) -> int:
-    """Forget history rows that no interval rule can need any more. Returns the count."""
-    current = fiscal_year_of(timezone.localdate(now or timezone.now()))
-    deleted = 0
-    for screening in ScreeningType.objects.all():
-        deleted += ScreeningHistory.objects.filter(
-            screening_type=screening, fiscal_year__lte=current - screening.interval_years
-        ).delete()[0]
-    return deleted

@@ -5,44 +5,60 @@ the residents' own form (CitizenDetailsForm), recorded as booked by phone and by
 Every look at a resident's details and every change is audited (ids and counts only).
 """
 
-import re
+from __future__ import annotations
+
+import datetime
+from typing import cast
 
 from django.contrib import messages
-from django.db import transaction
-from django.http import Http404
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
+from audit.context import AuditContext
 from citizens.models import person_key
 from reservations import services
-from reservations.forms import (
-    CitizenDetailsForm,
-    add_eligibility_errors,
-    is_form_token,
-    new_form_token,
+from reservations.errors import (
+    BookingError,
+    FormTokenReused,
+    NotCancellable,
+    NotEligible,
+    SlotFull,
 )
-from reservations.models import Reservation, Slot
+from reservations.forms import CitizenDetailsForm, add_eligibility_errors
+from reservations.models import Reservation, ReservationItem, Slot, Venue
+from reservations.queries import is_id, items_in_time_order, slot_ids_from
+from reservations.refusals import desk_message
+from reservations.tokens import is_form_token, new_form_token
 from staff.access import role_required
 from staff.forms import FindBookingForm, MoveSearchForm, SlotSearchForm
 from staff.roles import HEALTH_CENTRE
 
 MAX_RESULTS = 100
-ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
 
-def _bad_request(request):
+def _staff(request: HttpRequest) -> User:
+    # role_required let only a logged-in staff member this far.
+    return cast(User, request.user)
+
+
+def _bad_request(request: HttpRequest) -> HttpResponse:
     return render(request, "errors/400.html", status=400)
 
 
-def _details_form(data=None):
+def _details_form(data: QueryDict | None = None) -> CitizenDetailsForm:
     # Callers without an email address are common at the phone desk: email is optional.
     return CitizenDetailsForm(data, require_email=False)
 
 
-def _bookable(queryset, *, date=None, venue=None):
+def _bookable(
+    queryset: QuerySet[Slot], *, date: datetime.date | None = None, venue: Venue | None = None
+) -> QuerySet[Slot]:
     queryset = queryset.select_related("venue", "screening_type").order_by("starts_at", "venue")
     if date:
         queryset = queryset.filter(starts_at__date=date)
@@ -53,7 +69,7 @@ def _bookable(queryset, *, date=None, venue=None):
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET"])
-def desk_search(request):
+def desk_search(request: HttpRequest) -> HttpResponse:
     """Free places for one screening (optionally on a day, at a venue), and the find form."""
     form = SlotSearchForm(request.GET if "screening" in request.GET else None)
     slots = None
@@ -73,20 +89,12 @@ def desk_search(request):
     )
 
 
-def _is_id(value: str) -> bool:
-    """An id as the pages write it: ASCII digits, and small enough for the database.
-
-    Not str.isdigit(), which also accepts "²" (that int() refuses), and no 30-digit
-    numbers, which overflow SQLite's and PostgreSQL's bigint: both were a 500.
-    """
-    return ID_PATTERN.fullmatch(value) is not None
-
-
-def _slots_from(values) -> list[Slot] | None:
+def _slots_from(values: list[str]) -> list[Slot] | None:
     """The slots named by ?slot=…&slot=…; None if any id is not a number or does not exist."""
-    if not values or len(values) > 5 or not all(_is_id(v) for v in values):
+    slot_ids = slot_ids_from(values, most=5)
+    if slot_ids is None:
         return None
-    ids = {int(v) for v in values}
+    ids = set(slot_ids)
     slots = list(Slot.objects.filter(pk__in=ids).select_related("venue", "screening_type"))
     return slots if len(slots) == len(ids) else None
 
@@ -106,7 +114,7 @@ def _set_partners(slots: list[Slot]) -> list[Slot]:
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET", "POST"])
-def desk_book(request):
+def desk_book(request: HttpRequest) -> HttpResponse:
     """Book the chosen slot(s) for a caller with the residents' form and rules."""
     source = request.POST if request.method == "POST" else request.GET
     slots = _slots_from(source.getlist("slot"))
@@ -119,45 +127,33 @@ def desk_book(request):
     form = _details_form(request.POST if request.method == "POST" else None)
     problems, alternatives = [], []
     if form.is_bound and form.is_valid():
-        replay = Reservation.objects.filter(form_token=token).exists()
         try:
             # The booking and its audit record commit together, or neither does.
-            with transaction.atomic():
-                reservation = services.reservation_create(
-                    slots=slots,
-                    details=form.to_details(),
-                    form_token=token,
-                    channel=Reservation.Channel.PHONE,
-                    booked_by=request.user,
-                    language="ja",
-                )
-                if not replay:
-                    audit.record(
-                        action="reservations.reservation.booked_by_phone",
-                        actor=request.user,
-                        request=request,
-                        target=reservation,
-                        details={"slot_ids": sorted(s.pk for s in slots)},
-                    )
-        except services.NotEligible as refusal:
-            # The same words the web shows, next to the field they are about.
-            add_eligibility_errors(form, refusal.reasons)
-            problems = [_("This person cannot book this screening: see the messages below.")]
-        except services.AlreadyBooked:
-            problems = [_("This person already has a booking for this screening this year.")]
-        except services.SlotFull as full:
-            problems = [_("That time has just been filled.")]
-            alternatives = full.alternatives
-        except services.InvalidSelection:
-            problems = [_("Screenings booked together must be on the same day at the same venue.")]
+            booking = services.reservation_create(
+                slots=slots,
+                details=form.to_details(),
+                form_token=token,
+                channel=Reservation.Channel.PHONE,
+                booked_by=_staff(request),
+                language="ja",
+                audit_context=AuditContext.from_request(request),
+            )
+        except FormTokenReused:
+            return _bad_request(request)
+        except BookingError as refusal:
+            if isinstance(refusal, NotEligible):
+                # The same words the web shows, next to the field they are about.
+                add_eligibility_errors(form, refusal.reasons)
+            problems = [desk_message(refusal.code)]
+            alternatives = refusal.alternatives if isinstance(refusal, SlotFull) else []
         else:
-            if not replay:
+            if booking.created:
                 messages.success(
                     request,
                     _("Booked. Reservation number: %(number)s")
-                    % {"number": reservation.display_number},
+                    % {"number": booking.reservation.display_number},
                 )
-            return redirect("staff:desk_reservation", pk=reservation.pk)
+            return redirect("staff:desk_reservation", pk=booking.reservation.pk)
 
     return render(
         request,
@@ -176,7 +172,7 @@ def desk_book(request):
 
 @role_required(HEALTH_CENTRE)
 @require_POST
-def desk_find(request):
+def desk_find(request: HttpRequest) -> HttpResponse:
     """Find bookings by number, or by フリガナ + date of birth. POST: keeps them out of URLs."""
     form = FindBookingForm(request.POST)
     if not form.is_valid():
@@ -211,21 +207,13 @@ def desk_find(request):
     )
 
 
-def _reservation(pk) -> Reservation:
+def _reservation(pk: int) -> Reservation:
     return get_object_or_404(Reservation.objects.select_related("citizen", "booked_by"), pk=pk)
-
-
-def _items(reservation):
-    return list(
-        reservation.items.select_related("slot__venue", "screening_type").order_by(
-            "slot__starts_at"
-        )
-    )
 
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET"])
-def desk_reservation(request, pk):
+def desk_reservation(request: HttpRequest, pk: int) -> HttpResponse:
     """One booking with the caller's details: opening it is audited."""
     reservation = _reservation(pk)
     audit.record(
@@ -238,35 +226,33 @@ def desk_reservation(request, pk):
     return render(
         request,
         "staff/desk/reservation.html",
-        {"reservation": reservation, "citizen": reservation.citizen, "items": _items(reservation)},
+        {
+            "reservation": reservation,
+            "citizen": reservation.citizen,
+            "items": items_in_time_order(reservation),
+        },
     )
 
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET", "POST"])
-def desk_cancel(request, pk):
+def desk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     reservation = _reservation(pk)
     if request.method == "POST":
         try:
             # The cancellation and its audit record commit together, or neither does.
-            with transaction.atomic():
-                services.reservation_cancel(
-                    reservation=reservation, by=Reservation.CancelledBy.STAFF, user=request.user
-                )
-                audit.record(
-                    action="reservations.reservation.cancelled",
-                    actor=request.user,
-                    request=request,
-                    target=reservation,
-                    details={
-                        "via": "phone_desk",
-                        "slot_ids": sorted(i.slot_id for i in reservation.items.all()),
-                    },
-                )
-        except services.NotCancellable:
-            messages.error(
-                request, _("This booking is already cancelled or its screening has taken place.")
+            services.reservation_cancel(
+                reservation=reservation,
+                by=Reservation.CancelledBy.STAFF,
+                user=_staff(request),
+                audit_context=AuditContext.from_request(request),
+                audit_details={
+                    "via": "phone_desk",
+                    "slot_ids": sorted(i.slot_id for i in reservation.items.all()),
+                },
             )
+        except NotCancellable as refusal:
+            messages.error(request, desk_message(refusal.code))
             return redirect("staff:desk_reservation", pk=reservation.pk)
         messages.success(request, _("The booking has been cancelled."))
         return redirect("staff:desk_reservation", pk=reservation.pk)
@@ -275,71 +261,15 @@ def desk_cancel(request, pk):
     return render(
         request,
         "staff/desk/cancel.html",
-        {"reservation": reservation, "items": _items(reservation)},
+        {"reservation": reservation, "items": items_in_time_order(reservation)},
     )
 
 
-@role_required(HEALTH_CENTRE)
-@require_http_methods(["GET", "POST"])
-def desk_move(request, pk):
-    """Move a booking to other times of the same screenings (one day, one venue)."""
-    reservation = _reservation(pk)
-    if not reservation.is_live:
-        raise Http404
-    items = _items(reservation)
-    search = MoveSearchForm(request.GET or None)
-    date = venue = None
-    if search.is_bound and search.is_valid():
-        date, venue = search.cleaned_data["date"], search.cleaned_data["venue"]
-    problems, alternatives = [], []
-
-    if request.method == "POST":
-        chosen = []
-        for item in items:
-            value = request.POST.get(f"slot_{item.screening_type_id}", "")
-            if not _is_id(value):
-                problems = [_("Choose a new time for every screening in the booking.")]
-                break
-            chosen.append(value)
-        new_slots = _slots_from(chosen) if not problems else None
-        if not problems and new_slots is None:
-            return _bad_request(request)
-        if new_slots is not None:
-            old_ids = sorted(i.slot_id for i in items)
-            try:
-                # The move and its audit record commit together, or neither does.
-                with transaction.atomic():
-                    services.reservation_move(
-                        reservation=reservation, new_slots=new_slots, user=request.user
-                    )
-                    audit.record(
-                        action="reservations.reservation.moved",
-                        actor=request.user,
-                        request=request,
-                        target=reservation,
-                        details={
-                            "from_slot_ids": old_ids,
-                            "to_slot_ids": sorted(s.pk for s in new_slots),
-                        },
-                    )
-            except services.NotEligible as refusal:
-                problems = [reason.message for reason in refusal.reasons]
-            except services.SlotFull as full:
-                problems = [_("That time has just been filled.")]
-                alternatives = full.alternatives
-            except services.InvalidSelection:
-                problems = [_("Choose one new time per screening, all on one day at one venue.")]
-            except services.AlreadyBooked:
-                problems = [_("This person already has a booking for this screening this year.")]
-            except services.NotCancellable:
-                problems = [
-                    _("This booking is already cancelled or its screening has taken place.")
-                ]
-            else:
-                messages.success(request, _("The booking has been moved."))
-                return redirect("staff:desk_reservation", pk=reservation.pk)
-
-    choices = [
+def _move_choices(
+    items: list[ReservationItem], *, date: datetime.date | None, venue: Venue | None
+) -> list[tuple[ReservationItem, list[Slot]]]:
+    """For each item of a booking, the free times of its screening it could move to."""
+    return [
         (
             item,
             list(
@@ -352,6 +282,52 @@ def desk_move(request, pk):
         )
         for item in items
     ]
+
+
+@role_required(HEALTH_CENTRE)
+@require_http_methods(["GET", "POST"])
+def desk_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a booking to other times of the same screenings (one day, one venue)."""
+    reservation = _reservation(pk)
+    if not reservation.is_live:
+        raise Http404
+    items = items_in_time_order(reservation)
+    search = MoveSearchForm(request.GET or None)
+    date = venue = None
+    if search.is_bound and search.is_valid():
+        date, venue = search.cleaned_data["date"], search.cleaned_data["venue"]
+    problems, alternatives = [], []
+
+    if request.method == "POST":
+        chosen = []
+        for item in items:
+            value = request.POST.get(f"slot_{item.screening_type_id}", "")
+            if not is_id(value):
+                problems = [desk_message("incomplete", moving=True)]
+                break
+            chosen.append(value)
+        new_slots = _slots_from(chosen) if not problems else None
+        if not problems and new_slots is None:
+            return _bad_request(request)
+        if new_slots is not None:
+            try:
+                # The move and its audit record commit together, or neither does.
+                services.reservation_move(
+                    reservation=reservation,
+                    new_slots=new_slots,
+                    user=_staff(request),
+                    audit_context=AuditContext.from_request(request),
+                )
+            except NotEligible as refusal:
+                problems = [reason.message for reason in refusal.reasons]
+            except BookingError as refusal:
+                problems = [desk_message(refusal.code, moving=True)]
+                alternatives = refusal.alternatives if isinstance(refusal, SlotFull) else []
+            else:
+                messages.success(request, _("The booking has been moved."))
+                return redirect("staff:desk_reservation", pk=reservation.pk)
+
+    choices = _move_choices(items, date=date, venue=venue)
     return render(
         request,
         "staff/desk/move.html",

@@ -52,7 +52,9 @@ def _only(action):
 
 def _booking(**overrides):
     slot = SlotFactory(capacity=5)
-    return services.reservation_create(slots=[slot], details=details(**{**CANARY, **overrides}))
+    return services.reservation_create(
+        slots=[slot], details=details(**{**CANARY, **overrides})
+    ).reservation
 
 
 def _window(now):

@@ -116,7 +116,9 @@ def test_japanese_text_on_english_pages_is_accessible(live_server, new_page, pla
 def test_lookup_error_states_are_accessible(live_server, new_page, place, language, settings):
     text = TEXT[language]
     url = f"{live_server.url}{text['prefix']}"
-    reservation = services.reservation_create(slots=[place.lung_slot], details=details())
+    reservation = services.reservation_create(
+        slots=[place.lung_slot], details=details()
+    ).reservation
     page = new_page()
 
     page.goto(f"{url}/lookup/")

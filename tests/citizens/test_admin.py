@@ -29,7 +29,7 @@ def test_there_is_no_list_of_residents_to_filter_by_personal_data(admin_client):
 
 
 def test_one_residents_details_open_from_the_reservation_and_are_audited(admin_client):
-    reservation = services.reservation_create(slots=[SlotFactory()], details=details())
+    reservation = services.reservation_create(slots=[SlotFactory()], details=details()).reservation
     url = reverse("admin:citizens_citizen_change", args=[reservation.citizen_id])
     response = admin_client.get(url)
     assert response.status_code == 200

@@ -160,4 +160,6 @@ def book(slots, *, at, person=0, **overrides):
     """A booking made through the real service, as residents make them."""
     name, furigana = PEOPLE[person]
     values = {"name": name, "furigana": furigana, **overrides}
-    return booking.reservation_create(slots=list(slots), details=details(**values), now=at)
+    return booking.reservation_create(
+        slots=list(slots), details=details(**values), now=at
+    ).reservation

@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from citizens.models import Citizen
 from exports import retention, services
 from exports.models import Batch
+from reservations import retention as reservation_retention
 from reservations import services as booking
 from reservations.models import Notification, Reservation, ReservationItem
 from tests.exports.conftest import book
@@ -126,7 +127,7 @@ def test_reservations_past_retention_are_deleted_with_their_personal_data(retent
     assert Notification.objects.filter(reservation=old).exists()
     old_citizens = [old.citizen_id, old_cancelled.citizen_id]
 
-    result = retention.reservations_purge()
+    result = reservation_retention.reservations_purge()
 
     assert (result.reservations, result.citizens, result.items) == (2, 2, 2)
     assert result.notifications == 3  # confirmation ×2 + cancellation
@@ -142,7 +143,7 @@ def test_the_reservation_purge_is_audited_with_counts_and_dates_never_names(rete
     _past_booking(95, person=0)
     _past_booking(120, person=1)
 
-    retention.reservations_purge()
+    reservation_retention.reservations_purge()
 
     (event,) = AuditEvent.objects.filter(action="reservations.reservation.purged")
     assert event.actor_id is None and event.outcome == "success"
@@ -158,7 +159,7 @@ def test_the_purge_works_in_chunks_each_with_its_own_record(retention_days):
     for person in range(5):
         _past_booking(100 + person, person=person)
 
-    result = retention.reservations_purge(chunk_size=2)
+    result = reservation_retention.reservations_purge(chunk_size=2)
 
     assert result.reservations == 5 and Reservation.objects.count() == 0
     events = AuditEvent.objects.filter(action="reservations.reservation.purged").order_by("id")
@@ -168,7 +169,7 @@ def test_the_purge_works_in_chunks_each_with_its_own_record(retention_days):
 def test_a_dry_run_of_the_reservation_purge_only_counts(retention_days):
     _past_booking(95, person=0)
 
-    result = retention.reservations_purge(dry_run=True)
+    result = reservation_retention.reservations_purge(dry_run=True)
 
     assert result.reservations == 1 and Reservation.objects.count() == 1
     assert not AuditEvent.objects.filter(action="reservations.reservation.purged").exists()

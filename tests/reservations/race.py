@@ -62,7 +62,7 @@ def book_many(slot, count):
         return lambda: (
             services.reservation_create(
                 slots=[slot], details=services.CitizenDetails(**person(n))
-            ).number
+            ).reservation.number
         )
 
     return race([attempt(n) for n in range(count)])
@@ -75,7 +75,9 @@ def same_person_many(slot, count, *, same_token, who=999):
     def attempt(n):
         token = "one-form-token" if same_token else f"tab-{n}"
         return lambda: (
-            services.reservation_create(slots=[slot], details=details, form_token=token).number
+            services.reservation_create(
+                slots=[slot], details=details, form_token=token
+            ).reservation.number
         )
 
     return race([attempt(n) for n in range(count)])

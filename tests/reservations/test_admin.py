@@ -117,7 +117,7 @@ def test_a_booked_slot_keeps_its_screening_and_fiscal_year(admin_client):
     from tests.factories import ScreeningTypeFactory
 
     slot = SlotFactory(capacity=5)
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     stomach = ScreeningTypeFactory(code="stomach", name="胃がん検診", min_age=40)
     url = reverse("admin:reservations_slot_change", args=[slot.pk])
 
@@ -175,7 +175,7 @@ def test_a_new_time_on_the_same_day_is_mailed_and_exported_as_a_change(admin_cli
     from reservations.models import Notification, Reservation
 
     slot = SlotFactory(capacity=5)
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     before = Reservation.objects.get(pk=reservation.pk).changed_at
     later = timezone.localtime(slot.starts_at) + timedelta(minutes=30)
     response = admin_client.post(
@@ -216,7 +216,7 @@ def test_saving_a_slot_in_admin_never_overwrites_the_booked_counter(admin_client
 
 def test_reservation_search_by_number_and_by_furigana_in_any_kana(admin_client):
     slot = SlotFactory()
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     url = reverse("admin:reservations_reservation_changelist")
     by_number = admin_client.get(url, {"q": reservation.display_number})
     assert reservation.display_number in by_number.content.decode()
@@ -228,7 +228,7 @@ def test_reservation_search_by_number_and_by_furigana_in_any_kana(admin_client):
 
 def test_admin_cancels_on_a_residents_behalf(admin_client):
     slot = SlotFactory()
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     admin_client.post(
         reverse("admin:reservations_reservation_changelist"),
         {"action": "cancel_on_behalf", "_selected_action": [reservation.pk]},

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reservations import services
+from reservations.eligibility import eligibility_reasons
 from reservations.models import (
     Notification,
     Reservation,
@@ -77,9 +78,7 @@ def test_1_april_birthday_is_eligible_for_40_plus_and_not_for_the_thirties_check
 
 def reasons_for(slot, **overrides):
     d = details(**overrides)
-    return services.eligibility_reasons(
-        slot=slot, birth_date=d.birth_date, sex=d.sex, person_key=d.person_key
-    )
+    return eligibility_reasons(slot=slot, person=d)
 
 
 def test_too_young_on_31_march_is_explained_with_the_age_and_the_rule():
@@ -122,7 +121,7 @@ def test_full_slot_is_a_reason():
 def test_booking_within_the_interval_is_refused_but_cancelled_ones_do_not_count():
     screening = breast()
     this_year = SlotFactory(screening_type=screening)
-    reservation = services.reservation_create(slots=[this_year], details=details())
+    reservation = services.reservation_create(slots=[this_year], details=details()).reservation
     other = SlotFactory(screening_type=screening, venue=VenueFactory())
     assert [r.code for r in reasons_for(other)] == ["already_booked"]
 
@@ -165,7 +164,7 @@ def test_interval_names_the_fiscal_year_of_the_earlier_booking():
         code="stomach3", name="胃がん検診", name_en="Stomach", min_age=40, interval_years=3
     )
     slot = SlotFactory(screening_type=screening)
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     ReservationItem.objects.filter(reservation=reservation).update(fiscal_year=slot.fiscal_year - 2)
     other = SlotFactory(screening_type=screening, venue=VenueFactory())
     reasons = reasons_for(other)
@@ -180,7 +179,7 @@ def test_interval_names_the_fiscal_year_of_the_earlier_booking():
 
 def test_booking_takes_a_place_and_queues_the_confirmation_together():
     slot = SlotFactory(capacity=3)
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     slot.refresh_from_db()
     assert slot.booked == 1
     assert reservation.status == Reservation.Status.CONFIRMED
@@ -191,7 +190,9 @@ def test_booking_takes_a_place_and_queues_the_confirmation_together():
 def test_reservation_number_is_twelve_random_digits_not_a_sequence():
     slots = [SlotFactory(venue=VenueFactory()) for _ in range(5)]
     numbers = [
-        services.reservation_create(slots=[slot], details=details(furigana=f"ヤマダ {kana}")).number
+        services.reservation_create(
+            slots=[slot], details=details(furigana=f"ヤマダ {kana}")
+        ).reservation.number
         for slot, kana in zip(slots, "アイウエオ", strict=True)
     ]
     assert all(len(n) == 12 and n.isdigit() for n in numbers)
@@ -240,8 +241,12 @@ def test_full_slot_offers_nearest_free_times():
 
 def test_same_form_token_returns_the_first_reservation():
     slot = SlotFactory()
-    first = services.reservation_create(slots=[slot], details=details(), form_token="t1")
-    again = services.reservation_create(slots=[slot], details=details(), form_token="t1")
+    first = services.reservation_create(
+        slots=[slot], details=details(), form_token="t1"
+    ).reservation
+    again = services.reservation_create(
+        slots=[slot], details=details(), form_token="t1"
+    ).reservation
     assert again.pk == first.pk
     slot.refresh_from_db()
     assert slot.booked == 1
@@ -261,7 +266,7 @@ def test_same_person_is_recognised_across_kana_forms_and_spaces():
 
 def test_database_refuses_a_second_live_booking_even_past_the_python_check():
     slot = SlotFactory()
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     item = reservation.items.get()
     with pytest.raises(IntegrityError), transaction.atomic():
         ReservationItem.objects.create(
@@ -301,7 +306,7 @@ def test_a_booking_that_fails_midway_leaves_nothing_behind(monkeypatch):
 
 def test_cancel_frees_the_place_records_who_and_is_not_repeatable():
     slot = SlotFactory()
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     services.reservation_cancel(reservation=reservation, by=Reservation.CancelledBy.RESIDENT)
     slot.refresh_from_db()
     reservation.refresh_from_db()
@@ -318,7 +323,7 @@ def test_cancel_frees_the_place_records_who_and_is_not_repeatable():
 def test_move_takes_the_new_place_before_releasing_the_old_one():
     old = SlotFactory()
     new = SlotFactory(venue=old.venue, starts_at=old.starts_at + timedelta(days=7))
-    reservation = services.reservation_create(slots=[old], details=details())
+    reservation = services.reservation_create(slots=[old], details=details()).reservation
     services.reservation_move(reservation=reservation, new_slots=[new])
     old.refresh_from_db()
     new.refresh_from_db()
@@ -331,7 +336,7 @@ def test_move_to_a_full_slot_keeps_the_original_booking():
     old = SlotFactory()
     full = SlotFactory(venue=old.venue, starts_at=old.starts_at + timedelta(days=7), capacity=1)
     Slot.objects.filter(pk=full.pk).update(booked=1)
-    reservation = services.reservation_create(slots=[old], details=details())
+    reservation = services.reservation_create(slots=[old], details=details()).reservation
     with pytest.raises(services.SlotFull):
         services.reservation_move(reservation=reservation, new_slots=[full])
     old.refresh_from_db()
@@ -345,7 +350,7 @@ def test_move_must_keep_the_same_screenings():
         venue=old.venue,
         screening_type=ScreeningTypeFactory(code="stomach", name="胃がん検診", min_age=50),
     )
-    reservation = services.reservation_create(slots=[old], details=details())
+    reservation = services.reservation_create(slots=[old], details=details()).reservation
     with pytest.raises(services.InvalidSelection):
         services.reservation_move(reservation=reservation, new_slots=[other])
 

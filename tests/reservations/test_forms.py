@@ -8,17 +8,14 @@ from django.core import signing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reservations.eligibility import CitizenDetails, Reason
 from reservations.forms import (
-    BookingState,
     CitizenDetailsForm,
     LookupForm,
     add_eligibility_errors,
     error_summary,
-    new_form_token,
-    read_manage_token,
-    sign_manage_token,
 )
-from reservations.services import CitizenDetails, Reason
+from reservations.tokens import BookingState, new_form_token, read_manage_token, sign_manage_token
 
 VALID = {
     "name": "山田　花子",

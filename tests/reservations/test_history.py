@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from citizens.models import Citizen
-from exports import retention
-from reservations import services
+from reservations import retention, services
+from reservations.eligibility import eligibility_reasons
 from reservations.models import Reservation, ScreeningHistory
 from tests.factories import ScreeningTypeFactory, SlotFactory, VenueFactory, details, local_dt
 
@@ -21,16 +21,7 @@ def breast():
 
 
 def codes(slot, who):
-    return [
-        r.code
-        for r in services.eligibility_reasons(
-            slot=slot,
-            birth_date=who.birth_date,
-            sex=who.sex,
-            person_key=who.person_key,
-            check_places=False,
-        )
-    ]
+    return [r.code for r in eligibility_reasons(slot=slot, person=who, check_places=False)]
 
 
 def slot_on(screening, day):
@@ -67,7 +58,7 @@ def test_a_purged_booking_still_keeps_the_same_person_out_of_that_fiscal_year():
 
 def test_cancelled_bookings_leave_no_history():
     slot = slot_on(breast(), timezone.localdate() + timedelta(days=14))
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     services.reservation_cancel(reservation=reservation)
     assert purge_after(slot).history_kept == 0
     assert not ScreeningHistory.objects.exists()

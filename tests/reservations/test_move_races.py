@@ -50,8 +50,10 @@ def run_once_before(monkeypatch, target, name, before):
 @pytest.mark.django_db
 def test_double_clicked_move_takes_the_new_place_once_and_releases_the_old_once(monkeypatch):
     a, b = two_slots()
-    reservation = services.reservation_create(slots=[a], details=details())
-    other = services.reservation_create(slots=[a], details=details(furigana="サトウ ジロウ"))
+    reservation = services.reservation_create(slots=[a], details=details()).reservation
+    other = services.reservation_create(
+        slots=[a], details=details(furigana="サトウ ジロウ")
+    ).reservation
     assert booked(a, b) == [2, 0]
 
     # The first click's move commits while the second click is on its way in.
@@ -72,7 +74,7 @@ def test_double_clicked_move_takes_the_new_place_once_and_releases_the_old_once(
 @pytest.mark.django_db
 def test_cancel_racing_a_move_frees_the_place_the_booking_holds_now(monkeypatch):
     a, b = two_slots(capacity=2)
-    reservation = services.reservation_create(slots=[a], details=details())
+    reservation = services.reservation_create(slots=[a], details=details()).reservation
     services.reservation_create(slots=[a], details=details(furigana="サトウ ジロウ"))
     assert booked(a, b) == [2, 0]
 
@@ -98,7 +100,7 @@ def test_cancel_racing_a_move_frees_the_place_the_booking_holds_now(monkeypatch)
 @pytest.mark.django_db
 def test_move_of_a_booking_cancelled_meanwhile_changes_nothing(monkeypatch):
     a, b = two_slots()
-    reservation = services.reservation_create(slots=[a], details=details())
+    reservation = services.reservation_create(slots=[a], details=details()).reservation
     canceller = Reservation.objects.get(pk=reservation.pk)
     run_once_before(
         monkeypatch,
@@ -116,7 +118,7 @@ def test_move_of_a_booking_cancelled_meanwhile_changes_nothing(monkeypatch):
 @pytest.mark.django_db
 def test_a_move_that_changes_nothing_does_not_mark_the_booking_changed():
     a, _b = two_slots()
-    reservation = services.reservation_create(slots=[a], details=details())
+    reservation = services.reservation_create(slots=[a], details=details()).reservation
     before = Reservation.objects.get(pk=reservation.pk).changed_at
     services.reservation_move(reservation=reservation, new_slots=[a])
     assert Reservation.objects.get(pk=reservation.pk).changed_at == before
@@ -135,8 +137,10 @@ def test_crossing_moves_do_not_deadlock_on_postgres(monkeypatch):
         screening_type=a.screening_type,
         starts_at=local_dt(a.local_date, 11),
     )
-    x = services.reservation_create(slots=[a], details=details())
-    y = services.reservation_create(slots=[b], details=details(furigana="サトウ ジロウ"))
+    x = services.reservation_create(slots=[a], details=details()).reservation
+    y = services.reservation_create(
+        slots=[b], details=details(furigana="サトウ ジロウ")
+    ).reservation
 
     # Both moves hold their first slot lock before either goes on to its second one.
     barrier = threading.Barrier(2)

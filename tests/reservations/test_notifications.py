@@ -66,7 +66,7 @@ def book(slot, **overrides):
     language = overrides.pop("language", "ja")
     return services.reservation_create(
         slots=[slot], details=details(**overrides), language=language
-    )
+    ).reservation
 
 
 def jp_short(slot):

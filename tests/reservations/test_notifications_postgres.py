@@ -32,7 +32,7 @@ def book_people(slot, count, *, now=None):
     return [
         services.reservation_create(
             slots=[slot], details=services.CitizenDetails(**person(n)), now=now
-        )
+        ).reservation
         for n in range(count)
     ]
 

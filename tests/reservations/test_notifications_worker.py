@@ -50,7 +50,7 @@ def lung():
 
 def book(slot, n=0, *, now=None, **overrides):
     person = details(furigana=f"ヤマダ ハナコ{'アイウエオカキクケコ'[n % 10]}{n}", **overrides)
-    return services.reservation_create(slots=[slot], details=person, now=now)
+    return services.reservation_create(slots=[slot], details=person, now=now).reservation
 
 
 def slot_in(lung, days, hour=10):

@@ -8,8 +8,8 @@ from django.core import signing
 from django.utils import timezone
 
 from reservations import services
-from reservations.forms import sign_manage_token
 from reservations.models import Reservation, Slot
+from reservations.tokens import sign_manage_token
 from tests.factories import details
 from tests.reservations.test_views import BIRTH_DATE, Scene, hidden
 
@@ -27,14 +27,14 @@ def person():
 
 @pytest.fixture
 def single(scene):
-    return services.reservation_create(slots=[scene.lung_hall], details=person())
+    return services.reservation_create(slots=[scene.lung_hall], details=person()).reservation
 
 
 @pytest.fixture
 def pair(scene):
     return services.reservation_create(
         slots=[scene.lung_slot, scene.stomach_slot], details=person()
-    )
+    ).reservation
 
 
 def dob(day=BIRTH_DATE, era="AD"):

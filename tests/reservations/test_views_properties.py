@@ -10,8 +10,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reservations.forms import BookingState, new_form_token, sign_manage_token
 from reservations.models import Reservation
+from reservations.tokens import BookingState, new_form_token, sign_manage_token
 from tests.reservations.test_views import PERSON, Scene
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,9 @@ def valid_tokens(scene):
     from reservations import services
     from tests.factories import details
 
-    reservation = services.reservation_create(slots=[scene.lung_hall], details=details())
+    reservation = services.reservation_create(
+        slots=[scene.lung_hall], details=details()
+    ).reservation
     state = BookingState(
         new_form_token(),
         [scene.lung_slot.pk],

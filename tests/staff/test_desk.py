@@ -173,7 +173,7 @@ def test_set_booking_offers_other_screenings_at_the_same_venue_and_day(desk):
 
 
 def test_find_by_number_and_view_is_audited(desk):
-    reservation = services.reservation_create(slots=[SlotFactory()], details=details())
+    reservation = services.reservation_create(slots=[SlotFactory()], details=details()).reservation
     response = desk.post("/staff/desk/find/", {"number": reservation.display_number})
     assert response.status_code == 302
     page = desk.get(response["Location"])
@@ -188,11 +188,11 @@ def test_find_by_number_and_view_is_audited(desk):
 
 
 def test_find_by_furigana_and_birth_date_in_any_form(desk):
-    first = services.reservation_create(slots=[SlotFactory()], details=details())
+    first = services.reservation_create(slots=[SlotFactory()], details=details()).reservation
     stomach_type = ScreeningTypeFactory(code="stomach", name="胃がん検診", min_age=50)
     second = services.reservation_create(
         slots=[SlotFactory(screening_type=stomach_type)], details=details()
-    )
+    ).reservation
     response = desk.post(
         "/staff/desk/find/", {"furigana": "やまだ　はなこ", "birth_date": "S45.5.1"}
     )
@@ -218,7 +218,7 @@ def test_find_refusals_say_what_is_missing(desk):
 
 def test_cancel_on_the_callers_behalf(desk, health_centre_user):
     slot = SlotFactory()
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     url = f"/staff/desk/reservations/{reservation.pk}/cancel/"
     assert desk.get(url).status_code == 200
     assert desk.post(url).status_code == 302
@@ -240,7 +240,7 @@ def test_cancel_on_the_callers_behalf(desk, health_centre_user):
 def test_move_to_another_time(desk):
     slot = SlotFactory()
     target = SlotFactory(venue=slot.venue, starts_at=slot.starts_at + timedelta(days=2))
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     url = f"/staff/desk/reservations/{reservation.pk}/move/"
     page = desk.get(url)
     assert page.status_code == 200
@@ -259,7 +259,7 @@ def test_move_refusals(desk):
     slot = SlotFactory()
     full = SlotFactory(venue=slot.venue, starts_at=slot.starts_at + timedelta(days=3), capacity=1)
     Slot.objects.filter(pk=full.pk).update(booked=1)
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     url = f"/staff/desk/reservations/{reservation.pk}/move/"
     nothing = desk.post(url, {})
     assert nothing.status_code == 409
@@ -270,7 +270,7 @@ def test_move_refusals(desk):
 
 
 def test_desk_is_for_the_health_centre_only(admin_client_verified):
-    reservation = services.reservation_create(slots=[SlotFactory()], details=details())
+    reservation = services.reservation_create(slots=[SlotFactory()], details=details()).reservation
     for path in [
         "/staff/desk/",
         BOOK,
@@ -322,7 +322,7 @@ def test_phone_and_web_racing_for_the_last_places_never_oversell_on_postgres():
         return lambda: (
             services.reservation_create(
                 slots=[slot], details=services.CitizenDetails(**person(n))
-            ).channel
+            ).reservation.channel
         )
 
     outcomes = race([phone(n) for n in range(5)] + [web(n) for n in range(5)])
@@ -360,7 +360,7 @@ def test_a_phone_booking_that_cannot_be_audited_is_not_made(desk, audit_refuses)
 def test_a_desk_cancel_or_move_that_cannot_be_audited_is_not_made(desk, audit_refuses):
     slot = SlotFactory()
     target = SlotFactory(venue=slot.venue, starts_at=slot.starts_at + timedelta(days=2))
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
     desk.raise_request_exception = False
     base = f"/staff/desk/reservations/{reservation.pk}"
 
@@ -380,7 +380,7 @@ def test_a_desk_cancel_or_move_that_cannot_be_audited_is_not_made(desk, audit_re
 @pytest.mark.parametrize("bad_id", ["²", "١", "9" * 30, "-1", " 1"])
 def test_slot_ids_that_are_not_plain_numbers_are_a_bad_request_not_an_error(desk, bad_id):
     slot = SlotFactory()
-    reservation = services.reservation_create(slots=[slot], details=details())
+    reservation = services.reservation_create(slots=[slot], details=details()).reservation
 
     assert desk.get(BOOK, {"slot": bad_id}).status_code == 400
     assert book(desk, [slot], slot=bad_id).status_code == 400

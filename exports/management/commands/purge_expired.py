@@ -10,7 +10,8 @@ their citizen rows, items and queued mails. Prints one summary line.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exports import retention
+from exports.retention import batches_expire
+from reservations import retention
 
 
 class Command(BaseCommand):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run, chunk_size, **options):
         if chunk_size < 1:
             raise CommandError("--chunk-size must be 1 or more")
-        batches = retention.batches_expire(dry_run=dry_run)
+        batches = batches_expire(dry_run=dry_run)
         purged = retention.reservations_purge(chunk_size=chunk_size, dry_run=dry_run)
         forgotten = 0 if dry_run else retention.history_prune()
         verb = "would delete" if dry_run else "deleted"

@@ -9,7 +9,7 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from reservations import services
@@ -74,11 +74,11 @@ GIVEN_M = [("太郎", "タロウ"), ("一郎", "イチロウ"), ("健", "ケン"
 class Command(BaseCommand):
     help = "Load demo venues, slots and bookings into an empty database (development only)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bookings", type=int, default=80, help="demo bookings to make")
         parser.add_argument("--seed", type=int, default=2026, help="random seed")
 
-    def handle(self, *args, bookings, seed, **options):
+    def handle(self, *args: object, bookings: int, seed: int, **options: object) -> None:
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run with DJANGO_ENV=production.")
         if Slot.objects.exists():
@@ -151,7 +151,9 @@ class Command(BaseCommand):
             f"({today} to {last_day})."
         )
 
-    def _person(self, rng, screening: ScreeningType, on: date, n: int) -> services.CitizenDetails:
+    def _person(
+        self, rng: random.Random, screening: ScreeningType, on: date, n: int
+    ) -> services.CitizenDetails:
         sex = screening.sex or rng.choice("FM")
         family, family_kana = rng.choice(FAMILY)
         given, given_kana = rng.choice(GIVEN_F if sex == "F" else GIVEN_M)

@@ -1,0 +1,206 @@
+"""Who may book which slot: the rules, in words a resident can read.
+
+The base layer of the booking journey: pages, queries and services all ask
+`eligibility_reasons` the same question and show the same answer. It reads models and
+the language picker, and nothing that writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from citizens.models import person_hash
+from citizens.models import person_key as make_person_key
+from reservations.language import screening_name
+from reservations.models import (
+    Reservation,
+    ReservationItem,
+    ScreeningHistory,
+    Slot,
+    SlotState,
+    fiscal_year_end,
+    fiscal_year_end_age,
+    fiscal_year_of,
+)
+
+
+class Person(Protocol):
+    """Anyone the rules can be asked about: a CitizenDetails or a stored Citizen."""
+
+    @property
+    def birth_date(self) -> date: ...
+
+    @property
+    def sex(self) -> str: ...
+
+    @property
+    def person_key(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class CitizenDetails:
+    """What a resident gives us, already normalised by the form."""
+
+    name: str
+    furigana: str
+    birth_date: date
+    sex: str
+    postal_code: str
+    address: str
+    phone: str
+    email: str = ""
+
+    @property
+    def person_key(self) -> str:
+        return make_person_key(self.furigana, self.birth_date)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why someone cannot book a slot, in words a resident can read."""
+
+    code: str
+    message: str
+
+
+# --- Eligibility -------------------------------------------------------------------------------
+
+
+def _fy_end_text(screening_date: date) -> str:
+    return date_format(fiscal_year_end(fiscal_year_of(screening_date)), "DATE_FORMAT")
+
+
+def eligibility_reasons(
+    *,
+    slot: Slot,
+    person: Person,
+    now: datetime | None = None,
+    check_places: bool = True,
+    ignore_reservation: Reservation | None = None,
+) -> list[Reason]:
+    """Every reason `person` cannot book this slot; an empty list means they can.
+
+    Age is 年度末年齢 (age on 31 March of the slot's fiscal year). The interval rule looks
+    at live bookings in the last `interval_years` fiscal years; cancelled ones don't count.
+    `ignore_reservation` is the booking being moved, which must not block itself.
+    """
+    now = now or timezone.now()
+    screening = slot.screening_type
+    reasons: list[Reason] = []
+
+    if not screening.is_active:
+        # Withdrawn by an administrator: a confirm page opened before must not book it.
+        reasons.append(
+            Reason(
+                "not_offered",
+                _("%(screening)s is not offered at the moment.")
+                % {"screening": screening_name(screening)},
+            )
+        )
+    state = slot.window_state(now)
+    if state == SlotState.NOT_OPEN:
+        opens = date_format(timezone.localtime(slot.opens_at), "DATETIME_FORMAT")
+        reasons.append(
+            Reason("not_open", _("Booking for this time opens on %(opens)s.") % {"opens": opens})
+        )
+    elif state == SlotState.CLOSED:
+        reasons.append(Reason("closed", _("Booking for this time has closed.")))
+
+    screening_date = slot.local_date
+    age = fiscal_year_end_age(person.birth_date, screening_date)
+    params = {
+        "date": _fy_end_text(screening_date),
+        "age": age,
+        "screening": screening_name(screening),
+        "min": screening.min_age,
+        "max": screening.max_age,
+    }
+    if age < screening.min_age:
+        reasons.append(
+            Reason(
+                "too_young",
+                _(
+                    "On %(date)s you will be %(age)s: %(screening)s is for people aged "
+                    "%(min)s or over on that day."
+                )
+                % params,
+            )
+        )
+    if screening.max_age is not None and age > screening.max_age:
+        reasons.append(
+            Reason(
+                "too_old",
+                _(
+                    "On %(date)s you will be %(age)s: %(screening)s is for people aged "
+                    "%(max)s or under on that day."
+                )
+                % params,
+            )
+        )
+    if screening.sex and screening.sex != person.sex:
+        reasons.append(
+            Reason(
+                "wrong_sex",
+                _("%(screening)s is for women only.") % params
+                if screening.sex == "F"
+                else _("%(screening)s is for men only.") % params,
+            )
+        )
+
+    fiscal_year = fiscal_year_of(screening_date)
+    # Both directions: when next fiscal year's slots open before this one's close, a
+    # booking for April must also keep out one for March (and the other way round).
+    nearby = ReservationItem.objects.filter(
+        person_key=person.person_key,
+        screening_type=screening,
+        is_live=True,
+        fiscal_year__gt=fiscal_year - screening.interval_years,
+        fiscal_year__lt=fiscal_year + screening.interval_years,
+    )
+    if ignore_reservation is not None:
+        nearby = nearby.exclude(reservation=ignore_reservation)
+    # One query, so a booking committed in between cannot make the answer inconsistent.
+    booked_years = set(nearby.values_list("fiscal_year", flat=True))
+    # Screenings whose bookings were already purged (retention) still count.
+    booked_years |= set(
+        ScreeningHistory.objects.filter(
+            person_hash=person_hash(person.person_key),
+            screening_type=screening,
+            fiscal_year__gt=fiscal_year - screening.interval_years,
+            fiscal_year__lt=fiscal_year + screening.interval_years,
+        ).values_list("fiscal_year", flat=True)
+    )
+    if fiscal_year in booked_years:
+        reasons.append(
+            Reason(
+                "already_booked",
+                _("You already have a booking for %(screening)s in this fiscal year.") % params,
+            )
+        )
+    elif booked_years:
+        other = min(booked_years, key=lambda year: (abs(year - fiscal_year), year))
+        reasons.append(
+            Reason(
+                "interval",
+                _(
+                    "%(screening)s is once every %(years)s fiscal years, and you already "
+                    "have a booking for it in the fiscal year from %(start)s to %(end)s."
+                )
+                % {
+                    **params,
+                    "years": screening.interval_years,
+                    "start": date_format(date(other, 4, 1), "DATE_FORMAT"),
+                    "end": date_format(fiscal_year_end(other), "DATE_FORMAT"),
+                },
+            )
+        )
+
+    if check_places and slot.remaining <= 0:
+        reasons.append(Reason("full", _("This time is fully booked.")))
+    return reasons

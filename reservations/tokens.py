@@ -1,0 +1,121 @@
+"""Signed values that carry the resident's journey without a session.
+
+The multi-step booking carries its state in a signed hidden field (`BookingState`), the
+proof of a successful look-up in a signed, expiring manage token, and the address of the
+"booking complete" page in a signed done token: a session row per visitor would melt on
+opening day, and a signed value cannot be altered by the browser. Each kind has its own
+salt, so one can never be passed off as another.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from django.core import signing
+
+from reservations.eligibility import CitizenDetails
+
+BOOKING_SALT = "reservations.booking.state"
+MANAGE_SALT = "reservations.manage"
+DONE_SALT = "reservations.done"
+# Longer than WCAG's 20-hour threshold: a resident who is interrupted never finds the
+# form has timed out. The booking itself re-checks everything when it is made.
+STATE_MAX_AGE = 24 * 60 * 60
+
+_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def new_form_token() -> str:
+    """A fresh token per rendered details form: a replayed submit finds the first booking."""
+    return secrets.token_urlsafe(24)
+
+
+def is_form_token(value: str) -> bool:
+    return bool(value) and bool(_FORM_TOKEN.fullmatch(value))
+
+
+@dataclass
+class BookingState:
+    """Everything between the details form and the booking, carried in a signed field."""
+
+    form_token: str
+    slot_ids: list[int]
+    details: dict[str, str] = field(default_factory=dict)
+
+    def dumps(self) -> str:
+        return signing.dumps(asdict(self), salt=BOOKING_SALT, compress=True)
+
+    @classmethod
+    def loads(cls, value: str) -> BookingState:
+        """Raises signing.BadSignature (tampered or expired) or ValueError (malformed)."""
+        if not value or len(value) > 20_000:
+            raise signing.BadSignature("missing or oversized state")
+        data = signing.loads(value, salt=BOOKING_SALT, max_age=STATE_MAX_AGE)
+        try:
+            state = cls(
+                form_token=str(data["form_token"]),
+                slot_ids=[int(i) for i in data["slot_ids"]],
+                details=dict(data.get("details") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError("malformed state") from exc
+        if not is_form_token(state.form_token) or not state.slot_ids:
+            raise ValueError("malformed state")
+        return state
+
+    def citizen_details(self) -> CitizenDetails | None:
+        if not self.details:
+            return None
+        values: dict[str, Any] = dict(self.details)
+        values["birth_date"] = date.fromisoformat(values["birth_date"])
+        return CitizenDetails(**values)
+
+    def person(self) -> CitizenDetails:
+        """The details, which a state that loaded (views' _load_state) always carries."""
+        details = self.citizen_details()
+        if details is None:
+            raise ValueError("no details in this state")
+        return details
+
+    @staticmethod
+    def pack_details(details: CitizenDetails) -> dict[str, str]:
+        values = asdict(details)
+        values["birth_date"] = details.birth_date.isoformat()
+        return values
+
+
+def sign_manage_token(number: str) -> str:
+    """Proof that whoever holds it gave the right number and date of birth (POST bodies only).
+
+    It carries the reservation number, which its holder already knows, rather than the
+    database id, which would tell how many bookings there are.
+    """
+    return signing.dumps({"n": number}, salt=MANAGE_SALT)
+
+
+def read_manage_token(value: str) -> str:
+    """The reservation number, or signing.BadSignature when forged or older than STATE_MAX_AGE."""
+    return _read_token(value, MANAGE_SALT, "n")
+
+
+def sign_done_token(form_token: str) -> str:
+    """The address of the "booking complete" page: the booking's own random form token,
+    signed. Nothing in it can be counted or guessed."""
+    return signing.dumps({"t": form_token}, salt=DONE_SALT)
+
+
+def read_done_token(value: str) -> str:
+    return _read_token(value, DONE_SALT, "t")
+
+
+def _read_token(value: str, salt: str, key: str) -> str:
+    if not value or len(value) > 500:
+        raise signing.BadSignature("missing")
+    data = signing.loads(value, salt=salt, max_age=STATE_MAX_AGE)
+    if not isinstance(data, dict) or not isinstance(data.get(key), str) or not data[key]:
+        raise signing.BadSignature("malformed")
+    return data[key]

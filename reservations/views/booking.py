@@ -1,0 +1,450 @@
+"""The booking journey: what is offered, where places are free, and booking one.
+
+Home and availability are public (cacheable) pages; the steps of booking (details, extra
+screenings of a set, confirm, done) carry their state in signed hidden fields. Views parse,
+call a service and render; the rules live in eligibility, queries and services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from reservations import queries, services
+from reservations.eligibility import CitizenDetails, eligibility_reasons
+from reservations.errors import (
+    AlreadyBooked,
+    FormTokenReused,
+    InvalidSelection,
+    NotEligible,
+    SlotFull,
+)
+from reservations.forms import (
+    AvailabilityFilterForm,
+    CitizenDetailsForm,
+    add_eligibility_errors,
+)
+from reservations.language import is_english, screening_name
+from reservations.models import Reservation, ScreeningType, Slot, SlotState
+from reservations.templatetags.resident import month_text, translated
+from reservations.time_forms import ExtrasForm
+from reservations.tokens import (
+    BookingState,
+    is_form_token,
+    new_form_token,
+    read_done_token,
+    sign_done_token,
+)
+from reservations.views.http import allow, bad_request, page, private, public, refuse
+
+
+@allow("GET")
+@public
+def home(request: HttpRequest) -> HttpResponse:
+    """The screenings offered, who each is for, the fee, and when booking opens."""
+    now = timezone.now()
+    return page(
+        request,
+        "reservations/home.html",
+        {
+            "summaries": queries.screening_summaries(now),
+        },
+        switch_language=True,
+    )
+
+
+@allow("GET")
+@public
+def availability(request: HttpRequest, code: str) -> HttpResponse:
+    """Dates × venues for one screening, with the places left; filter by venue and month."""
+    screening = get_object_or_404(ScreeningType, code=code, is_active=True)
+    now = timezone.now()
+    slots = queries.upcoming_slots(screening, now)
+    venues = queries.venues_by_id(s.venue_id for s in slots)
+    venue_ids = sorted(venues, key=lambda pk: (venues[pk].name, pk))
+    months = sorted({queries.month_key(s.local_date) for s in slots})
+    venue_choices = [(pk, translated(venues[pk], "name")) for pk in venue_ids]
+    month_choices = [(m, month_text(m)) for m in months]
+    form = AvailabilityFilterForm(request.GET or None, venues=venue_choices, months=month_choices)
+    context = {
+        "screening": screening,
+        "form": form,
+        "fiscal_years": (queries.current_fiscal_year(),),
+        "show_table": False,
+    }
+    if request.GET and not form.is_valid():
+        return page(request, "reservations/availability.html", context, status=400)
+    venue = form.cleaned_data.get("venue") if form.is_bound else None
+    month = form.cleaned_data.get("month") if form.is_bound else None
+    if not form.is_bound or "month" not in request.GET:
+        month = queries.default_month(slots, now)
+        # Show the month on display as chosen in the filter.
+        context["form"] = AvailabilityFilterForm(
+            initial={"month": month, "venue": venue}, venues=venue_choices, months=month_choices
+        )
+    columns = [venue] if venue else venue_ids
+    days = queries.availability_grid(slots, venue_ids, venue=venue, month=month)
+    context.update(
+        {
+            "now": now,
+            "show_table": True,
+            "venue": venue,
+            "month": month,
+            "columns": [venues[pk] for pk in columns],
+            "days": days,
+            "fiscal_years": queries.shown_fiscal_years(days, month),
+            "month_links": _month_links(request, months, month, venue),
+        }
+    )
+    return page(request, "reservations/availability.html", context, switch_language=True)
+
+
+def _month_links(
+    request: HttpRequest, months: list[str], month: str | None, venue: int | None
+) -> dict[str, str | None]:
+    """Previous / next month links for the availability page."""
+    if month not in months:
+        return {}
+    index = months.index(month)
+    base = request.path
+    suffix = f"&venue={venue}" if venue else ""
+    return {
+        "previous": f"{base}?month={months[index - 1]}{suffix}" if index > 0 else None,
+        "next": f"{base}?month={months[index + 1]}{suffix}" if index + 1 < len(months) else None,
+    }
+
+
+# --- Booking ------------------------------------------------------------------------------
+
+
+def _slot_or_404(slot_id: int) -> Slot:
+    return get_object_or_404(
+        Slot.objects.select_related("screening_type", "venue"),
+        pk=slot_id,
+        screening_type__is_active=True,
+    )
+
+
+def _state_and_slots(request: HttpRequest) -> tuple[BookingState, list[Slot]] | None:
+    """The signed state and its slots in its order (primary first); None if the state is
+    not valid or any slot has vanished."""
+    state = _load_state(request)
+    if state is None:
+        return None
+    slots = queries.slots_by_id(state.slot_ids)
+    return (state, slots) if slots is not None else None
+
+
+def _load_state(request: HttpRequest) -> BookingState | None:
+    try:
+        state = BookingState.loads(request.POST.get("state", ""))
+        details = state.citizen_details()
+    except (signing.BadSignature, ValueError, TypeError, KeyError):
+        return None
+    if details is None:
+        return None
+    return state
+
+
+def _slot_unavailable(request: HttpRequest, slot: Slot, now: datetime) -> HttpResponse:
+    """The chosen time cannot be booked now: say why and offer the nearest free ones."""
+    state = slot.window_state(now)
+    if state in (SlotState.NOT_OPEN, SlotState.CLOSED):
+        opens = date_format(timezone.localtime(slot.opens_at), "DATETIME_FORMAT")
+        return refuse(
+            request, state, params={"opens": opens}, link_args=(slot.screening_type.code,)
+        )
+    return page(
+        request,
+        "reservations/book_full.html",
+        {"slot": slot, "alternatives": queries.nearest_free_slots(slot, now=now)},
+    )
+
+
+@allow("GET", "POST")
+@private
+@ensure_csrf_cookie
+def book(request: HttpRequest, slot_id: int) -> HttpResponse:
+    """Step 1: the resident's details for the chosen time, checked for eligibility."""
+    slot = _slot_or_404(slot_id)
+    now = timezone.now()
+    if request.method != "POST":
+        if slot.window_state(now) != SlotState.OPEN or slot.remaining <= 0:
+            return _slot_unavailable(request, slot, now)
+        form = CitizenDetailsForm()
+        return _details_page(request, slot, form, new_form_token(), switch_language=True)
+
+    form_token = request.POST.get("form_token", "")
+    if not is_form_token(form_token):
+        return bad_request(request)
+    previous = _load_state(request) if request.POST.get("state") else None
+    form = CitizenDetailsForm(request.POST)
+    if not form.is_valid():
+        return _details_page(request, slot, form, form_token, previous=previous, status=400)
+    details = form.to_details()
+    reasons = eligibility_reasons(slot=slot, person=details, now=now, check_places=False)
+    if reasons:
+        add_eligibility_errors(form, reasons)
+        return _details_page(request, slot, form, form_token, previous=previous, status=400)
+
+    state = BookingState(form_token, [slot.pk], BookingState.pack_details(details))
+    chosen = previous.slot_ids[1:] if previous and previous.slot_ids[0] == slot.pk else []
+    if slot.remaining <= 0:
+        # Filled while they were typing: offer the nearest free times, details kept (and
+        # the other screenings of the set, when they came back to change their details).
+        extra = queries.slots_by_id(chosen) or []
+        return _full_page(request, state, slot, now, chosen=[slot, *extra])
+    return _extras_or_confirm(request, state, slot, details, chosen=chosen, now=now)
+
+
+def _details_page(
+    request: HttpRequest,
+    slot: Slot,
+    form: CitizenDetailsForm,
+    form_token: str,
+    *,
+    previous: BookingState | None = None,
+    status: int = 200,
+    switch_language: bool = False,
+) -> HttpResponse:
+    return page(
+        request,
+        "reservations/book_details.html",
+        {
+            "slot": slot,
+            "form": form,
+            "form_token": form_token,
+            "previous_state": previous.dumps() if previous else "",
+        },
+        status=status,
+        switch_language=switch_language,
+    )
+
+
+def _extras_or_confirm(
+    request: HttpRequest,
+    state: BookingState,
+    primary: Slot,
+    details: CitizenDetails,
+    *,
+    chosen: Sequence[int] = (),
+    now: datetime | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Step 2 (add a screening on the same day, if one is free) or straight to step 3."""
+    candidates = queries.set_candidates(primary, details, now)
+    if not candidates:
+        state.slot_ids = [primary.pk]
+        return _confirm_page(request, state, [primary], details, can_change=False)
+    form = ExtrasForm(candidates=candidates, initial_ids=chosen)
+    return page(
+        request,
+        "reservations/book_extras.html",
+        {"state": state.dumps(), "primary": primary, "form": form, "details": details},
+        status=status,
+    )
+
+
+def _confirm_page(
+    request: HttpRequest,
+    state: BookingState,
+    slots: list[Slot],
+    details: CitizenDetails,
+    *,
+    can_change: bool | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    if can_change is None:
+        can_change = len(slots) > 1 or bool(queries.set_candidates(slots[0], details))
+    return page(
+        request,
+        "reservations/book_confirm.html",
+        {
+            "state": state.dumps(),
+            "slots": slots,
+            "details": details,
+            "fee": sum(s.screening_type.fee for s in slots),
+            "can_change_screenings": can_change,
+        },
+        status=status,
+    )
+
+
+def _full_page(
+    request: HttpRequest,
+    state: BookingState,
+    slot: Slot,
+    now: datetime,
+    *,
+    chosen: Sequence[Slot] = (),
+    alternatives: list[Slot] | None = None,
+    lost_race: bool = False,
+) -> HttpResponse:
+    """Someone else took the place: the nearest free times, with the details kept.
+
+    When the place was one of a set (セット検診), the alternatives are days where every
+    chosen screening has a place, and the others can be booked without the one that
+    filled: no screening the resident chose is dropped without their say.
+    """
+    others = [s for s in chosen if s.pk != slot.pk]
+    context: dict[str, object] = {"slot": slot, "state": state.dumps(), "lost_race": lost_race}
+    if others:
+        context.update(
+            {
+                "others": _(", ").join(translated(s.screening_type, "name") for s in others),
+                "set_alternatives": queries.set_alternatives(list(chosen), full=slot, now=now),
+                "kept": queries.still_bookable(others, now),
+            }
+        )
+    else:
+        if alternatives is None:
+            alternatives = queries.nearest_free_slots(slot, now=now)
+        context["alternatives"] = alternatives
+    return page(request, "reservations/book_full.html", context, status=409)
+
+
+@allow("POST")
+@private
+def book_extras(request: HttpRequest) -> HttpResponse:
+    """Step 2: add other screenings on the same day at the same venue (セット検診)."""
+    loaded = _state_and_slots(request)
+    if loaded is None:
+        return bad_request(request)
+    state, slots = loaded
+    primary, details = slots[0], state.person()
+    now = timezone.now()
+    candidates = queries.set_candidates(primary, details, now)
+    if "change" in request.POST:  # "change the screenings" from the confirm page
+        return _extras_or_confirm(request, state, primary, details, chosen=state.slot_ids[1:])
+    form = ExtrasForm(request.POST, candidates=candidates)
+    if not form.is_valid():
+        return page(
+            request,
+            "reservations/book_extras.html",
+            {"state": state.dumps(), "primary": primary, "form": form, "details": details},
+            status=400,
+        )
+    extra = form.chosen_slots()
+    state.slot_ids = [primary.pk, *(s.pk for s in extra)]
+    return _confirm_page(request, state, [primary, *extra], details, can_change=True)
+
+
+@allow("POST")
+@private
+def book_edit(request: HttpRequest) -> HttpResponse:
+    """Back from step 2 or 3 to the details form, with everything typed so far."""
+    loaded = _state_and_slots(request)
+    if loaded is None:
+        return bad_request(request)
+    state, slots = loaded
+    form = CitizenDetailsForm(initial=CitizenDetailsForm.initial_from(state.person()))
+    return _details_page(request, slots[0], form, state.form_token, previous=state)
+
+
+@allow("POST")
+@private
+def book_choose(request: HttpRequest) -> HttpResponse:
+    """The loser of a race picks one of the nearest free times (or, for a set booking,
+    one day with a time for each screening); their details are kept."""
+    state = _load_state(request)
+    if state is None:
+        return bad_request(request)
+    slot_ids = queries.slot_ids_from(request.POST.getlist("slot"), most=10)
+    slots = queries.slots_by_id(slot_ids) if slot_ids else None
+    if not slots or not all(s.screening_type.is_active for s in slots):
+        return bad_request(request)
+    try:
+        services.validate_selection(slots)
+    except InvalidSelection:
+        return bad_request(request)
+    details = state.person()
+    now = timezone.now()
+    reasons = [
+        (slot, reason)
+        for slot in slots
+        for reason in eligibility_reasons(slot=slot, person=details, now=now)
+    ]
+    state.slot_ids = [s.pk for s in slots]
+    for slot, reason in reasons:
+        if reason.code == "full":
+            return _full_page(request, state, slot, now, chosen=slots)
+    if reasons:
+        return refuse(
+            request, "choose_not_eligible", reasons=[reason.message for _slot, reason in reasons]
+        )
+    if len(slots) > 1:
+        return _confirm_page(request, state, slots, details, can_change=True)
+    return _extras_or_confirm(request, state, slots[0], details, now=now)
+
+
+@allow("POST")
+@private
+def book_confirm(request: HttpRequest) -> HttpResponse:
+    """Step 3: make the booking. A replayed or double-clicked submit finds the first one."""
+    loaded = _state_and_slots(request)
+    if loaded is None:
+        return bad_request(request)
+    state, slots = loaded
+    details = state.person()
+    now = timezone.now()
+    try:
+        services.reservation_create(
+            slots=slots,
+            details=details,
+            form_token=state.form_token,
+            language="en" if is_english() else "ja",
+            now=now,
+        )
+    except SlotFull as full:
+        slot = _slot_or_404(full.slot.pk)
+        return _full_page(
+            request, state, slot, now, chosen=slots, alternatives=full.alternatives, lost_race=True
+        )
+    except AlreadyBooked as already:
+        return already_booked(request, already)
+    except NotEligible as refused:
+        return refuse(request, "not_eligible", reasons=[r.message for r in refused.reasons])
+    except (InvalidSelection, FormTokenReused):
+        # FormTokenReused: a form token only comes back to the person who was given it.
+        return bad_request(request)
+    # 303: the browser fetches the done page with GET, so reloading it never re-posts.
+    response = redirect(reverse("reservations:book_done", args=[sign_done_token(state.form_token)]))
+    response.status_code = 303
+    return response
+
+
+def already_booked(request: HttpRequest, already: AlreadyBooked) -> HttpResponse:
+    name = screening_name(already.screening_type) if already.screening_type else _("this screening")
+    return refuse(request, "already_booked", params={"screening": name})
+
+
+@allow("GET")
+@private
+def book_done(request: HttpRequest, token: str) -> HttpResponse:
+    """The reservation number, large, and what to do next. Safe to reload and print.
+
+    The signed token in the address shows the number and the screening, never personal
+    data: the address may end up in a log.
+    """
+    try:
+        form_token = read_done_token(token)
+    except signing.BadSignature:
+        return refuse(request, "done_expired")
+    reservation = Reservation.objects.filter(form_token=form_token).first()
+    if reservation is None:
+        raise Http404
+    return page(
+        request,
+        "reservations/book_done.html",
+        {"reservation": reservation, **queries.booking_context(reservation)},
+        switch_language=True,
+    )
