@@ -30,34 +30,27 @@ def _local_day(value: date | datetime) -> date:
     return value
 
 
-def date_text(value: date | datetime | None) -> str:
-    """2026-12-03 → "2026年12月3日（木）" / "Thursday 3 December 2026"."""
+def _day_text(value: date | datetime | None, *, english: str, japanese: str) -> str:
+    """`value`'s local day in the date_format for the active language."""
     if not value:
         return ""
-    day = _local_day(value)
-    if is_english():
-        return date_format(day, "l j F Y")
-    return date_format(day, "Y年n月j日（D）")
+    return date_format(_local_day(value), english if is_english() else japanese)
+
+
+def date_text(value: date | datetime | None) -> str:
+    """2026-12-03 → "2026年12月3日（木）" / "Thursday 3 December 2026"."""
+    return _day_text(value, english="l j F Y", japanese="Y年n月j日（D）")
 
 
 def short_date_text(value: date | datetime | None) -> str:
     """ "12月3日（木）" / "Thu 3 Dec": for table rows where the year is in the heading."""
-    if not value:
-        return ""
-    day = _local_day(value)
-    if is_english():
-        return date_format(day, "D j M")
-    return date_format(day, "n月j日（D）")
+    return _day_text(value, english="D j M", japanese="n月j日（D）")
 
 
 def subject_date_text(value: date | datetime | None) -> str:
     """ "12月3日" / "Thu 3 Dec": for mail subjects, which a lock screen cuts short. The
     Japanese drops the weekday: a Japanese subject is long enough already."""
-    if not value:
-        return ""
-    if is_english():
-        return short_date_text(value)
-    return date_format(_local_day(value), "n月j日")
+    return _day_text(value, english="D j M", japanese="n月j日")
 
 
 def time_text(value: datetime | None) -> str:

@@ -48,6 +48,7 @@ import logging
 import random
 import re
 import smtplib
+import threading
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
@@ -60,7 +61,13 @@ from typing import Any
 from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import IntegrityError, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connections,
+    transaction,
+)
 from django.db.models import F
 from django.utils import timezone
 
@@ -371,6 +378,52 @@ def _verdict(notification: Notification, *, now: datetime) -> tuple[str, object]
         if opens > now:  # moved to a later date since it was queued
             return "defer", _daytime(opens)
     return "send", None
+
+
+def run_once(*, reminders: bool = False, batch_size: int = BATCH_SIZE) -> PassResult:
+    """One pass: queue due reminders first if asked, then send everything that is due."""
+    result = PassResult()
+    if reminders:
+        result.reminders_queued = queue_reminders()
+    result += send_due(batch_size=batch_size)
+    return result
+
+
+def run_worker(
+    *,
+    stop: threading.Event,
+    interval: float,
+    reminder_interval: float,
+    batch_size: int = BATCH_SIZE,
+    max_passes: int = 0,
+) -> tuple[PassResult, int]:
+    """Send every `interval` seconds and queue reminders every `reminder_interval` (and at
+    start-up) until `stop` is set or `max_passes` passes ran (0: no limit).
+
+    Returns the total and the number of passes. A database error (the database
+    restarting) does not end the worker: its connections are closed, and the next pass
+    reconnects.
+    """
+    total = PassResult()
+    passes = 0
+    next_reminders = monotonic()
+    while not stop.is_set() and not (max_passes and passes >= max_passes):
+        passes += 1
+        try:
+            close_old_connections()
+            if monotonic() >= next_reminders:
+                total.reminders_queued += queue_reminders()
+                next_reminders = monotonic() + reminder_interval
+            result = send_due(batch_size=batch_size, should_stop=stop.is_set)
+            total += result
+            if result.anything:
+                log.info("notifications.pass %s", result.summary())
+        except DatabaseError as exc:
+            log.warning("notifications.database_error error=%s", type(exc).__name__)
+            connections.close_all()
+        stop.wait(interval)
+    total.server_unreachable = False  # a past outage is not news at exit
+    return total, passes
 
 
 # --- Reminders ----------------------------------------------------------------------------
