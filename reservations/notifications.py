@@ -36,6 +36,8 @@ screening has already begun is skipped too; one whose booking was moved outside 
 reminder window waits for the new window. Cancellations and health-centre copies are
 always sent.
 
+What a message says (its context, subject and bodies) is reservations.mail's business.
+
 Nothing personal goes into ``last_error`` or the logs: an error is recorded as its class
 and SMTP codes only, never the server's text (which often quotes the address).
 """
@@ -46,29 +48,31 @@ import logging
 import random
 import re
 import smtplib
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from email.utils import parseaddr
 from pathlib import Path
 from time import monotonic
+from typing import Any
 
 from django.conf import settings
 from django.core import mail
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
-
-from reservations.models import (
-    Notification,
-    Reservation,
-    ReservationItem,
-    format_reservation_number,
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connections,
+    transaction,
 )
+from django.db.models import F
+from django.utils import timezone
+
+from reservations.mail import build_message
+from reservations.models import Notification, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +97,6 @@ RESIDENT_KINDS = (
     Notification.Kind.CANCELLATION,
     Notification.Kind.REMINDER,
 )
-LANGUAGES = ("ja", "en")
 
 
 @dataclass
@@ -179,7 +182,7 @@ def claim_due(*, now: datetime | None = None, limit: int = BATCH_SIZE) -> list[C
     return [Claim(pk, attempts + 1) for pk, attempts in rows]
 
 
-def _record(claim: Claim, **changes) -> bool:
+def _record(claim: Claim, **changes: Any) -> bool:
     """Apply `changes` if this worker still holds the claim; False if it lost it."""
     held = Notification.objects.filter(
         pk=claim.pk, status=Notification.Status.PENDING, attempts=claim.attempt
@@ -259,7 +262,7 @@ def _lease_margin() -> timedelta:
     return min(margin, LEASE / 2)
 
 
-def _close_quietly(connection) -> None:
+def _close_quietly(connection: BaseEmailBackend) -> None:
     try:
         connection.close()
     except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is gone anyway
@@ -291,7 +294,9 @@ def send_due(
     return result
 
 
-def _send_batch(claims: list[Claim], *, now: datetime, should_stop) -> PassResult:
+def _send_batch(
+    claims: list[Claim], *, now: datetime, should_stop: Callable[[], bool]
+) -> PassResult:
     result = PassResult()
     deadline = monotonic() + (LEASE - _lease_margin()).total_seconds()
     rows = {
@@ -324,7 +329,9 @@ def _send_batch(claims: list[Claim], *, now: datetime, should_stop) -> PassResul
     return result
 
 
-def _deliver(notification: Notification, claim: Claim, connection, *, now: datetime) -> str:
+def _deliver(
+    notification: Notification, claim: Claim, connection: BaseEmailBackend, *, now: datetime
+) -> str:
     """Send one claimed message (or skip or defer it); return the outcome's name."""
     verdict, detail = _verdict(notification, now=now)
     if verdict == "skip":
@@ -371,6 +378,52 @@ def _verdict(notification: Notification, *, now: datetime) -> tuple[str, object]
         if opens > now:  # moved to a later date since it was queued
             return "defer", _daytime(opens)
     return "send", None
+
+
+def run_once(*, reminders: bool = False, batch_size: int = BATCH_SIZE) -> PassResult:
+    """One pass: queue due reminders first if asked, then send everything that is due."""
+    result = PassResult()
+    if reminders:
+        result.reminders_queued = queue_reminders()
+    result += send_due(batch_size=batch_size)
+    return result
+
+
+def run_worker(
+    *,
+    stop: threading.Event,
+    interval: float,
+    reminder_interval: float,
+    batch_size: int = BATCH_SIZE,
+    max_passes: int = 0,
+) -> tuple[PassResult, int]:
+    """Send every `interval` seconds and queue reminders every `reminder_interval` (and at
+    start-up) until `stop` is set or `max_passes` passes ran (0: no limit).
+
+    Returns the total and the number of passes. A database error (the database
+    restarting) does not end the worker: its connections are closed, and the next pass
+    reconnects.
+    """
+    total = PassResult()
+    passes = 0
+    next_reminders = monotonic()
+    while not stop.is_set() and not (max_passes and passes >= max_passes):
+        passes += 1
+        try:
+            close_old_connections()
+            if monotonic() >= next_reminders:
+                total.reminders_queued += queue_reminders()
+                next_reminders = monotonic() + reminder_interval
+            result = send_due(batch_size=batch_size, should_stop=stop.is_set)
+            total += result
+            if result.anything:
+                log.info("notifications.pass %s", result.summary())
+        except DatabaseError as exc:
+            log.warning("notifications.database_error error=%s", type(exc).__name__)
+            connections.close_all()
+        stop.wait(interval)
+    total.server_unreachable = False  # a past outage is not news at exit
+    return total, passes
 
 
 # --- Reminders ----------------------------------------------------------------------------
@@ -443,7 +496,7 @@ def queue_reminders(*, now: datetime | None = None) -> int:
 # --- Admin --------------------------------------------------------------------------------
 
 
-def retry_failed(*, notification_ids) -> int:
+def retry_failed(*, notification_ids: Iterable[int]) -> int:
     """Put failed messages back in the queue with a fresh set of attempts.
 
     Only failed rows change: a pending row may be in a worker's hands right now, and
@@ -457,180 +510,3 @@ def retry_failed(*, notification_ids) -> int:
         next_attempt_at=timezone.now(),
         last_error="",
     )
-
-
-# --- Rendering ----------------------------------------------------------------------------
-
-_WEEKDAYS_JA = "月火水木金土日"
-_WEEKDAYS_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-_MONTHS_EN = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-
-
-def _hhmm(moment: datetime) -> str:
-    local = timezone.localtime(moment)
-    return f"{local.hour}:{local.minute:02d}"
-
-
-def long_date(day: date, language: str) -> str:
-    """2026年12月10日（木） / Thursday 10 December 2026."""
-    if language == "en":
-        return f"{_WEEKDAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-    return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS_JA[day.weekday()]}）"
-
-
-def short_date(day: date, language: str) -> str:
-    """12月10日 / Thu 10 Dec — for subject lines, which a lock screen cuts short."""
-    if language == "en":
-        return f"{_WEEKDAYS_EN[day.weekday()][:3]} {day.day} {_MONTHS_EN[day.month - 1][:3]}"
-    return f"{day.month}月{day.day}日"
-
-
-def fee_text(fee: int, language: str) -> str:
-    if language == "en":
-        return f"¥{fee:,}" if fee else "Free"
-    return f"{fee:,}円" if fee else "無料"
-
-
-def lookup_url(language: str) -> str:
-    """Absolute link to the page where residents look up, change or cancel a booking."""
-    try:
-        with translation.override(language):
-            path = reverse("reservations:lookup")
-    except NoReverseMatch:
-        # The page's name is missing (an older deployment): a mail is better with a
-        # plausible link than not sent at all.
-        path = ("/en" if language == "en" else "") + "/lookup/"
-    return settings.SITE_URL + path
-
-
-def _items(reservation: Reservation) -> list[ReservationItem]:
-    """The screenings the mail is about: the live ones, or all of them once cancelled."""
-    items = reservation.items.select_related("slot__venue", "screening_type").order_by(
-        "slot__starts_at", "screening_type__display_order"
-    )
-    if reservation.is_live:
-        items = items.filter(is_live=True)
-    return list(items)
-
-
-def mail_context(notification: Notification, language: str) -> dict:
-    """Everything a mail template may show — and nothing personal: no name, date of
-    birth, address or phone of the resident is ever put in here."""
-    reservation = notification.reservation
-    items = _items(reservation)
-    english = language == "en"
-    screenings = []
-    for item in items:
-        screening = item.screening_type
-        screenings.append(
-            {
-                "name": (screening.name_en or screening.name) if english else screening.name,
-                "starts": _hhmm(item.slot.starts_at),
-                "ends": _hhmm(item.slot.ends_at),
-                "fee": screening.fee,
-                "fee_text": fee_text(screening.fee, language),
-                "what_to_bring": (
-                    (screening.what_to_bring_en or screening.what_to_bring)
-                    if english
-                    else screening.what_to_bring
-                ),
-            }
-        )
-    venue = items[0].slot.venue if items else None
-    day = items[0].slot.local_date if items else None
-    names = [s["name"] for s in screenings]
-    if len(names) > 1:
-        short_names = f"{names[0]} and {len(names) - 1} more" if english else f"{names[0]}ほか"
-    else:
-        short_names = names[0] if names else ""
-    total = sum(s["fee"] for s in screenings)
-    return {
-        "kind": notification.kind,
-        "about": notification.about,
-        "language": language,
-        "number": format_reservation_number(reservation.number),
-        "cancelled": not reservation.is_live,
-        "screenings": screenings,
-        "screening_names": ("、" if not english else ", ").join(names),
-        "short_names": short_names,
-        "date": long_date(day, language) if day else "",
-        "short_date": short_date(day, language) if day else "",
-        "venue": {
-            "name": ((venue.name_en or venue.name) if english else venue.name) if venue else "",
-            "address": venue.address if venue else "",
-            "access": ((venue.access_en or venue.access) if english else venue.access)
-            if venue
-            else "",
-            "phone": venue.phone if venue else "",
-        },
-        "total_fee": total,
-        "total_fee_text": fee_text(total, language),
-        "lookup_url": lookup_url(language),
-        "site_url": settings.SITE_URL + ("/en/" if english else "/"),
-        "city_name": settings.CITY_NAME,
-        "health_centre_name": settings.HEALTH_CENTRE_NAME,
-        "health_centre_phone": settings.HEALTH_CENTRE_PHONE,
-        "reminder_days": settings.REMINDER_DAYS_BEFORE,
-        "can_reply": bool(settings.EMAIL_REPLY_TO),
-    }
-
-
-def _tidy(text: str) -> str:
-    """Template tags leave blank lines behind: at most one empty line in a row."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
-
-
-def _message_id(notification: Notification) -> str:
-    """The same for every copy of one message: a resend after a crash is recognisable."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    stamp = int(notification.created_at.timestamp()) if notification.created_at else 0
-    return f"<kenshin.{notification.pk}.{stamp}@{domain}>"
-
-
-def build_message(notification: Notification) -> mail.EmailMultiAlternatives:
-    """The mail for one outbox row: plain text plus HTML, in the resident's language.
-
-    The health-centre copy is always Japanese and goes to HEALTH_CENTRE_COPY_EMAIL.
-    """
-    reservation = notification.reservation
-    if notification.kind == Notification.Kind.HEALTH_CENTRE_COPY:
-        folder, language = "health_centre", "ja"
-        recipient = settings.HEALTH_CENTRE_COPY_EMAIL
-    else:
-        language = reservation.language if reservation.language in LANGUAGES else "ja"
-        folder, recipient = language, reservation.citizen.email
-    context = mail_context(notification, language)
-    with translation.override(language):
-        subject = render_to_string(f"reservations/mail/{folder}/subject.txt", context)
-        text = _tidy(render_to_string(f"reservations/mail/{folder}/body.txt", context))
-        html = render_to_string(f"reservations/mail/{folder}/body.html", context)
-    message = mail.EmailMultiAlternatives(
-        # One line, whatever the template's whitespace: a newline would break the header.
-        subject=" ".join(subject.split()),
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient],
-        reply_to=settings.EMAIL_REPLY_TO or None,
-        headers={
-            "Message-ID": _message_id(notification),
-            # RFC 3834: an automatic message; out-of-office replies should not answer it.
-            "Auto-Submitted": "auto-generated",
-            "X-Auto-Response-Suppress": "All",
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message

@@ -1,15 +1,20 @@
-"""Display helpers for the resident's pages, in the page's language.
+"""Template filters for the resident's pages, in the page's language.
 
-Screening and venue names have English columns (name_en, access_en …); these filters pick
-them on /en/ pages and fall back to Japanese when the English one is empty.
+The dates, times, fees and names that mail shows too live in reservations.display and are
+only registered here, so a page and a mail say the same thing the same way. Screening and
+venue names have English columns (name_en, access_en …); the filters pick them on /en/
+pages and fall back to Japanese when the English one is empty.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from django import template
-from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -17,24 +22,17 @@ from django.utils.translation import ngettext
 from citizens.forms import wareki_text
 from citizens.models import Sex
 from citizens.normalize import format_postal_code
+from reservations.display import date_text, short_date_text, time_text, translated, yen
 from reservations.language import is_english, pick_translation
 
 register = template.Library()
 
 
-def _translation(obj, field: str) -> tuple[str, bool]:
-    """(the text in the page's language, whether it fell back to the Japanese column)."""
-    return pick_translation(obj, field)
-
-
-@register.filter
-def translated(obj, field: str) -> str:
-    """{{ screening|translated:"name" }} → name_en on English pages, else name.
-
-    Plain text, for attributes, <title> and <option>; in the page itself use
-    translated_html, which tells screen readers when the text is Japanese.
-    """
-    return _translation(obj, field)[0]
+register.filter("translated", translated)
+register.filter("date_text", date_text)
+register.filter("short_date_text", short_date_text)
+register.filter("time_text", time_text)
+register.filter("yen", yen)
 
 
 # Kana, kanji (with 々 〆 〇) and half-width kana: text a screen reader must read as Japanese.
@@ -44,7 +42,7 @@ _JAPANESE = re.compile(
 
 
 @register.filter
-def japanese(text) -> str:
+def japanese(text: object) -> str:
     """Text that stays Japanese on English pages (an address, a name a resident typed, the
     city's name), escaped; on English pages marked lang="ja", so that a screen reader reads
     it in Japanese instead of spelling it out or skipping it (WCAG 3.1.2)."""
@@ -54,70 +52,21 @@ def japanese(text) -> str:
     return conditional_escape(text)
 
 
-def is_japanese_on_english_page(text: str) -> bool:
+def is_japanese_on_english_page(text: object) -> bool:
     """True when `text` needs lang="ja" on this page (for <option>, which cannot hold a span)."""
     return is_english() and bool(_JAPANESE.search(str(text or "")))
 
 
 @register.filter
-def translated_html(obj, field: str) -> str:
+def translated_html(obj: Any, field: str) -> str:
     """translated, escaped, and marked lang="ja" when an English page shows the Japanese
     because the English column is empty."""
-    text, fell_back = _translation(obj, field)
+    text, fell_back = pick_translation(obj, field)
     return japanese(text) if fell_back else conditional_escape(text)
 
 
 @register.filter
-def yen(amount) -> str:
-    """1000 → "1,000円" / "¥1,000"; 0 → "free" in words."""
-    try:
-        amount = int(amount)
-    except (TypeError, ValueError):
-        return ""
-    if amount == 0:
-        return _("Free of charge")
-    return _("%(amount)s yen") % {"amount": number_format(amount, force_grouping=True)}
-
-
-def _local_day(value) -> date:
-    if isinstance(value, datetime):
-        return timezone.localtime(value).date()
-    return value
-
-
-@register.filter
-def date_text(value) -> str:
-    """2026-12-03 → "2026年12月3日（木）" / "Thursday 3 December 2026"."""
-    if not value:
-        return ""
-    day = _local_day(value)
-    if is_english():
-        return date_format(day, "l j F Y")
-    return date_format(day, "Y年n月j日（D）")
-
-
-@register.filter
-def short_date_text(value) -> str:
-    """ "12月3日（木）" / "Thu 3 Dec": for table rows where the year is in the heading."""
-    if not value:
-        return ""
-    day = _local_day(value)
-    if is_english():
-        return date_format(day, "D j M")
-    return date_format(day, "n月j日（D）")
-
-
-@register.filter
-def time_text(value) -> str:
-    """A datetime's local time, "9:00"."""
-    if not value:
-        return ""
-    local = timezone.localtime(value)
-    return f"{local.hour}:{local.minute:02d}"
-
-
-@register.filter
-def datetime_text(value) -> str:
+def datetime_text(value: datetime | None) -> str:
     if not value:
         return ""
     return f"{date_text(value)} {time_text(value)}"
@@ -135,7 +84,7 @@ def month_text(value: str) -> str:
 
 
 @register.filter
-def places_text(remaining) -> str:
+def places_text(remaining: int | None) -> str:
     remaining = int(remaining or 0)
     if remaining <= 0:
         return _("full")
@@ -153,16 +102,7 @@ def mark_symbol(mark: str) -> str:
 
 
 @register.filter
-def mark_text(mark: str) -> str:
-    return {
-        "free": _("places available"),
-        "few": _("few places left"),
-        "full": _("full"),
-    }.get(mark, "")
-
-
-@register.filter
-def birth_date_text(value) -> str:
+def birth_date_text(value: date | None) -> str:
     """A date of birth in both calendars on Japanese pages: "1970年5月1日（昭和45年5月1日）"."""
     if not value:
         return ""
@@ -172,17 +112,17 @@ def birth_date_text(value) -> str:
 
 
 @register.filter
-def sex_text(value) -> str:
-    return str(dict(Sex.choices).get(value, ""))
+def sex_text(value: str | None) -> str:
+    return str(dict(Sex.choices).get(value or "", ""))
 
 
 @register.filter
-def postal_code_text(value) -> str:
+def postal_code_text(value: str | None) -> str:
     return format_postal_code(value or "")
 
 
 @register.simple_tag
-def who_text(screening, fiscal_year) -> str:
+def who_text(screening: Any, fiscal_year: int | str) -> str:
     """Who a screening is for, in words: age on 31 March, sex, interval."""
     end = date_format(date(int(fiscal_year) + 1, 3, 31), "DATE_FORMAT")
     if screening.max_age is not None:
@@ -202,7 +142,7 @@ def who_text(screening, fiscal_year) -> str:
 
 
 @register.simple_tag
-def who_texts(screening, fiscal_years) -> list[str]:
+def who_texts(screening: Any, fiscal_years: Iterable[int]) -> list[str]:
     """who_text for each fiscal year whose dates are shown; when there are several (April
     slots open in March), each says which dates it is for."""
     years = list(fiscal_years)
@@ -220,7 +160,7 @@ def who_texts(screening, fiscal_years) -> list[str]:
 
 
 @register.filter
-def interval_text(screening) -> str:
+def interval_text(screening: Any) -> str:
     years = screening.interval_years
     if years <= 1:
         return _("Once every fiscal year")
@@ -228,7 +168,7 @@ def interval_text(screening) -> str:
 
 
 @register.filter
-def index(sequence, position):
+def index(sequence: Sequence[Any], position: int | str) -> Any:
     try:
         return sequence[int(position)]
     except (IndexError, TypeError, ValueError):
@@ -236,17 +176,17 @@ def index(sequence, position):
 
 
 @register.filter
-def slot_state(slot, now) -> str:
+def slot_state(slot: Any, now: datetime) -> str:
     """queries.SlotView.state(now) in a template."""
     return slot.state(now)
 
 
 @register.filter
-def as_list(value) -> list:
+def as_list(value: Any) -> list[Any]:
     return [value]
 
 
 @register.filter
-def number_groups(display_number: str) -> list[str]:
+def number_groups(display_number: str | None) -> list[str]:
     """ "1234-5678-9012" → ["1234", "5678", "9012"]: the page may wrap between groups only."""
     return str(display_number or "").split("-")

@@ -10,23 +10,22 @@ on SIGTERM or SIGINT: the message being sent is finished and recorded, the rest 
 batch is handed back for the next worker. Prints one summary line.
 """
 
-import logging
+from __future__ import annotations
+
 import signal
 import threading
-import time
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, close_old_connections, connections
 
 from reservations import notifications
-
-log = logging.getLogger("reservations.notifications")
 
 
 class Command(BaseCommand):
     help = "Send pending mail (confirmations, changes, cancellations, reminders)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--loop", action="store_true", help="keep running until SIGTERM (a worker)"
         )
@@ -58,15 +57,15 @@ class Command(BaseCommand):
 
     def handle(
         self,
-        *args,
-        loop,
-        reminders,
-        interval,
-        reminder_interval,
-        batch_size,
-        max_passes,
-        **options,
-    ):
+        *args: Any,
+        loop: bool,
+        reminders: bool,
+        interval: float,
+        reminder_interval: float,
+        batch_size: int,
+        max_passes: int,
+        **options: Any,
+    ) -> None:
         if interval <= 0 or reminder_interval <= 0:
             raise CommandError("--interval and --reminder-interval must be positive.")
         if batch_size < 1:
@@ -74,10 +73,7 @@ class Command(BaseCommand):
         if max_passes < 0:
             raise CommandError("--max-passes must be 0 or more.")
         if not loop:
-            result = notifications.PassResult()
-            if reminders:
-                result.reminders_queued = notifications.queue_reminders()
-            result += notifications.send_due(batch_size=batch_size)
+            result = notifications.run_once(reminders=reminders, batch_size=batch_size)
             self.stdout.write(f"send_notifications: {result.summary()}.")
             return
 
@@ -86,28 +82,15 @@ class Command(BaseCommand):
             signum: signal.signal(signum, lambda *_: stop.set())
             for signum in (signal.SIGTERM, signal.SIGINT)
         }
-        total = notifications.PassResult()
-        passes = 0
-        next_reminders = time.monotonic()  # the worker queues reminders at start-up
         try:
-            while not stop.is_set() and not (max_passes and passes >= max_passes):
-                passes += 1
-                try:
-                    close_old_connections()
-                    if time.monotonic() >= next_reminders:
-                        total.reminders_queued += notifications.queue_reminders()
-                        next_reminders = time.monotonic() + reminder_interval
-                    result = notifications.send_due(batch_size=batch_size, should_stop=stop.is_set)
-                    total += result
-                    if result.anything:
-                        log.info("notifications.pass %s", result.summary())
-                except DatabaseError as exc:
-                    # The database restarting must not kill the worker: wait, reconnect.
-                    log.warning("notifications.database_error error=%s", type(exc).__name__)
-                    connections.close_all()
-                stop.wait(interval)
+            total, passes = notifications.run_worker(
+                stop=stop,
+                interval=interval,
+                reminder_interval=reminder_interval,
+                batch_size=batch_size,
+                max_passes=max_passes,
+            )
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-        total.server_unreachable = False  # a past outage is not news at exit
         self.stdout.write(f"send_notifications: {total.summary()} ({passes} passes).")
