@@ -28,11 +28,11 @@ def login_staff(client, user, *, verified=True):
 
 
 def run_sqlite_probe(module: str, database):
-    """Run `python -m module` against a file-based SQLite database; return its JSON report.
+    """Run `module.report()` against a migrated file-based SQLite database; return its report.
 
-    Concurrency probes run in a subprocess so that they get a real file database (the test
-    run's own may be in memory or on PostgreSQL) and their own connections per thread.
-    The probe prints one JSON line last.
+    Concurrency probes run in a subprocess (tests/probe_sqlite.py) so that they get a real
+    file database (the test run's own may be in memory or on PostgreSQL) and their own
+    connections per thread. The runner prints the report as one JSON line last.
     """
     import json
     import os
@@ -47,7 +47,7 @@ def run_sqlite_probe(module: str, database):
         "LOG_LEVEL": "WARNING",
     }
     result = subprocess.run(
-        [sys.executable, "-m", module],
+        [sys.executable, "-m", "tests.probe_sqlite", module],
         cwd=Path(__file__).resolve().parents[1],
         env=env,
         capture_output=True,
