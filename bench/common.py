@@ -116,17 +116,24 @@ def open_slots(
     return Slot.objects.bulk_create(slots)
 
 
+# Everyone lives at the same address: only the name, kana, birthday and mail differ.
+SAME_FOR_EVERYONE = {
+    "sex": "F",
+    "postal_code": "3520001",
+    "address": "新座市野火止1-2-3",
+    "phone": "048-481-0000",
+}
+
+
 def person(n: int) -> "CitizenDetails":
     """Resident number n, as the booking form hands them over: distinct for every n."""
     from reservations.services import CitizenDetails
 
+    birth_date = date(1960, 1 + n % 12, 1 + n % 28)
     return CitizenDetails(
         name=f"試験 {n}",
         furigana=f"ベンチ {n}",
-        birth_date=date(1960, 1 + n % 12, 1 + n % 28),
-        sex="F",
-        postal_code="3520001",
-        address="新座市野火止1-2-3",
-        phone="048-481-0000",
+        birth_date=birth_date,
         email=f"p{n}@example.jp",
+        **SAME_FOR_EVERYONE,
     )
