@@ -13,6 +13,14 @@ def make_staff(username="staff", *, roles=(), password="correct horse battery st
     return user
 
 
+def make_superuser(username="root", *, roles=("administrator",)):
+    """An administrator who may do everything in Django admin (is_superuser)."""
+    user = make_staff(username, roles=roles)
+    user.is_superuser = True
+    user.save(update_fields=["is_superuser"])
+    return user
+
+
 def login_staff(client, user, *, verified=True):
     """Log `user` in; with verified=True also mark the second factor as verified.
 
