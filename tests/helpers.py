@@ -35,6 +35,23 @@ def login_staff(client, user, *, verified=True):
     return client
 
 
+def run_python(args, *, env, timeout=120):
+    """`python *args` from the repository root with exactly `env`; the finished process."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_sqlite_probe(module: str, database):
     """Run `module.report()` against a migrated file-based SQLite database; return its report.
 
@@ -44,9 +61,6 @@ def run_sqlite_probe(module: str, database):
     """
     import json
     import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
     env = {
         **os.environ,
@@ -54,14 +68,6 @@ def run_sqlite_probe(module: str, database):
         "DJANGO_ENV": "development",
         "LOG_LEVEL": "WARNING",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.probe_sqlite", module],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_python(["-m", "tests.probe_sqlite", module], env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
