@@ -60,4 +60,4 @@ lock:
 	 /tmp/kenshin-lock/bin/pip freeze) > constraints.txt
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache .mypy_cache staticfiles

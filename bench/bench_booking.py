@@ -13,50 +13,26 @@ Bounded: a fixed number of attempts, and a 300-second wall-clock limit.
 import argparse
 import os
 import random
-import statistics
 import sys
-import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def choose_database():
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        base, _, _name = url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS kenshin_bench_booking")
-            conn.execute("CREATE DATABASE kenshin_bench_booking")
-        return f"{base}/kenshin_bench_booking", lambda: _drop_pg(base)
-    path = Path(tempfile.mkdtemp()) / "bench.sqlite3"
-    return f"sqlite:///{path}", lambda: None
+from bench.common import open_slots, percentiles_ms, person, run_threads, throwaway_database  # noqa: E402
 
 
-def _drop_pg(base):
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS kenshin_bench_booking")
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--bookings", type=int, default=3000, help="booking attempts in all")
     parser.add_argument("--slots", type=int, default=100)
     parser.add_argument("--capacity", type=int, default=25)
     args = parser.parse_args()
 
-    url, cleanup = choose_database()
+    url, cleanup = throwaway_database("kenshin_bench_booking")
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
@@ -69,37 +45,26 @@ def main():
 
     from reservations import services
     from reservations.models import Slot
-    from tests.factories import SlotFactory, VenueFactory
-    from tests.reservations.race import person
 
     try:
         call_command("migrate", verbosity=0)
-        venue = VenueFactory()
-        first = SlotFactory(venue=venue, capacity=args.capacity)
-        slots = [first] + [
-            SlotFactory(
-                venue=venue,
-                capacity=args.capacity,
-                starts_at=first.starts_at + timedelta(minutes=30 * i),
-            )
-            for i in range(1, args.slots)
-        ]
+        slots = open_slots(args.slots, capacity=args.capacity)
         attempts = iter(range(args.bookings))
         lock = threading.Lock()
-        latencies, outcomes = [], {}
+        latencies: list[float] = []
+        outcomes: dict[str, int] = {}
         deadline = time.monotonic() + 300
 
-        def worker(seed):
+        def worker(seed: int) -> None:
             rng = random.Random(seed)
             while time.monotonic() < deadline:
                 with lock:
                     n = next(attempts, None)
                 if n is None:
                     break
-                details = services.CitizenDetails(**{**person(n), "furigana": f"ベンチ {n}"})
                 started = time.perf_counter()
                 try:
-                    services.reservation_create(slots=[rng.choice(slots)], details=details)
+                    services.reservation_create(slots=[rng.choice(slots)], details=person(n))
                     outcome = "booked"
                 except services.BookingError as exc:
                     outcome = type(exc).__name__
@@ -109,17 +74,9 @@ def main():
                     outcomes[outcome] = outcomes.get(outcome, 0) + 1
             connections.close_all()
 
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.threads)]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - started
-
+        wall = run_threads(worker, args.threads)
         overbooked = Slot.objects.filter(booked__gt=F("capacity")).count()
         booked = outcomes.get("booked", 0)
-        q = statistics.quantiles(latencies, n=100)
         print(
             f"bench_booking: {connection.vendor}, {args.threads} threads, "
             f"{len(latencies)} attempts on {args.slots} slots × {args.capacity} places "
@@ -130,7 +87,7 @@ def main():
             f"  throughput: {booked / wall * 60:,.0f} bookings/minute "
             f"({len(latencies) / wall:,.0f} attempts/s)"
         )
-        p50, p95, p99 = (q[i] * 1000 for i in (49, 94, 98))
+        p50, p95, p99 = percentiles_ms(latencies)
         print(f"  latency: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
         print(f"  overbooked slots: {overbooked}")
         return 1 if overbooked else 0

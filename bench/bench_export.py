@@ -28,67 +28,30 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import open_slots, postgres_base, throwaway_database  # noqa: E402
+
 DB_NAME = "kenshin_bench_export"
 LIMIT_SECONDS = 600
 
 
-def postgres_base() -> str | None:
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return None
-    return url.rpartition("/")[0]
-
-
-def recreate_database(base: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
-def drop_database(base: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-
-
 def make_key_pair(directory: Path) -> tuple[Path, Path]:
-    """A throwaway health-centre key pair, for this run only (deleted at the end)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench health centre")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=2))
-        .sign(key, hashes.SHA256())
-    )
+    """A throwaway health-centre key pair, for this run only (deleted at the end), made
+    with openssl as docs/exports.md tells the health centre (no passphrase, 2048 bits)."""
     cert_path, key_path = directory / "hc.crt", directory / "hc.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256"),
+            *("-days", "2", "-subj", "/CN=bench health centre"),
+            *("-keyout", str(key_path), "-out", str(cert_path)),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert_path, key_path
 
@@ -115,36 +78,16 @@ def fill(rows: int) -> None:
     from django.utils import timezone
 
     from citizens.models import Citizen, person_key
-    from reservations.models import Reservation, ReservationItem, ScreeningType, Slot, Venue
+    from reservations.models import Reservation, ReservationItem, ScreeningType, Slot
 
     lung = ScreeningType.objects.get(code="lung")
-    venues = [
-        Venue.objects.create(name=f"ベンチ会場{i}", address="新座市野火止1-1-1") for i in range(3)
-    ]
-    first_day = timezone.localdate() + timedelta(days=30)
     slot_count = 500
-    capacity = rows // slot_count + 1
-    slots = Slot.objects.bulk_create(
-        Slot(
-            venue=venues[i % 3],
-            screening_type=lung,
-            starts_at=datetime.combine(
-                first_day + timedelta(days=i // 30),
-                datetime.min.time(),
-                tzinfo=timezone.get_current_timezone(),
-            )
-            + timedelta(hours=9, minutes=15 * (i % 30)),
-            ends_at=datetime.combine(
-                first_day + timedelta(days=i // 30),
-                datetime.min.time(),
-                tzinfo=timezone.get_current_timezone(),
-            )
-            + timedelta(hours=9, minutes=15 * (i % 30) + 15),
-            capacity=capacity,
-            opens_at=timezone.now() - timedelta(days=10),
-            closes_at=timezone.now() + timedelta(days=20),
-        )
-        for i in range(slot_count)
+    slots = open_slots(
+        slot_count,
+        capacity=rows // slot_count + 1,
+        venues=3,
+        first_day=timezone.localdate() + timedelta(days=30),
+        minutes=15,
     )
     made = timezone.now() - timedelta(hours=2)
     birth = date(1970, 5, 1)
@@ -204,7 +147,7 @@ COPY (
 """
 
 
-def time_copy(start, end) -> tuple[float, int]:
+def time_copy(start: datetime, end: datetime) -> tuple[float, int]:
     from django.db import connection
 
     from citizens.models import Citizen
@@ -246,6 +189,7 @@ def measure(encoding: str) -> dict:
     rss_before = peak_rss_mib()
     began = time.perf_counter()
     batch = services.batch_create_delta(cutoff=cutoff).batch
+    assert batch is not None, "the bench filled the database: there is always a batch"
     export_seconds = time.perf_counter() - began
     rss_after = peak_rss_mib()
 
@@ -277,7 +221,7 @@ def measure(encoding: str) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--encoding", choices=["cp932", "utf-8-sig"], default="cp932")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
@@ -287,18 +231,17 @@ def main() -> int:
         print(json.dumps(measure(args.encoding)))
         return 0
 
-    base = postgres_base()
-    if base is None:
+    if postgres_base() is None:
         print("bench_export: skipped — needs PostgreSQL (set DATABASE_URL=postgres://…)")
         return 0
     signal.alarm(LIMIT_SECONDS)  # bounded, whatever happens
 
     workdir = Path(tempfile.mkdtemp(prefix="kenshin-bench-export-"))
     cert_path, key_path = make_key_pair(workdir)
-    recreate_database(base)
+    database_url, drop_database = throwaway_database(DB_NAME, postgres=True)
     os.environ.update(
         {
-            "DATABASE_URL": f"{base}/{DB_NAME}",
+            "DATABASE_URL": database_url,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "LOG_LEVEL": "WARNING",
             "EXPORT_RECIPIENT_CERT": str(cert_path),
@@ -377,7 +320,7 @@ def main() -> int:
         return 0 if opens else 1
     finally:
         signal.alarm(0)
-        drop_database(base)
+        drop_database()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

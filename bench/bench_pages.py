@@ -14,16 +14,16 @@ import argparse
 import http.client
 import os
 import socket
-import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import percentiles_ms, run_threads, throwaway_database  # noqa: E402
 
 PAGES = ["/", "/screenings/lung/", "/en/screenings/breast/"]
 
@@ -34,32 +34,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_database() -> tuple[str, callable]:
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        base = url.rpartition("/")[0]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS kenshin_bench_pages")
-            conn.execute("CREATE DATABASE kenshin_bench_pages")
-
-        def drop():
-            with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-                conn.execute("DROP DATABASE IF EXISTS kenshin_bench_pages WITH (FORCE)")
-
-        return f"{base}/kenshin_bench_pages", drop
-    return f"sqlite:///{Path(tempfile.mkdtemp()) / 'pages.sqlite3'}", lambda: None
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=3)
     args = parser.parse_args()
 
-    database_url, drop = prepare_database()
+    database_url, drop = throwaway_database("kenshin_bench_pages")
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -103,7 +85,7 @@ def main():
         problems: list[str] = []
         stop_at = time.monotonic() + 300
 
-        def client():
+        def client(_n: int) -> None:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             while time.monotonic() < stop_at:
                 with lock:
@@ -128,13 +110,7 @@ def main():
                         problems.append(f"{page}: Cache-Control {cache!r}")
             conn.close()
 
-        threads = [threading.Thread(target=client) for _ in range(args.clients)]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - started
+        wall = run_threads(client, args.clients)
         total = sum(len(v) for v in timings.values())
         vendor = "postgresql" if database_url.startswith("postgres") else "sqlite"
         print(
@@ -143,10 +119,10 @@ def main():
         )
         for page, values in timings.items():
             if len(values) >= 2:
-                q = statistics.quantiles(values, n=100)
+                p50, p95, p99 = percentiles_ms(values)
                 print(
-                    f"  {page:28} {len(values):5} req  p50 {q[49] * 1000:6.1f} ms  "
-                    f"p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms"
+                    f"  {page:28} {len(values):5} req  p50 {p50:6.1f} ms  "
+                    f"p95 {p95:6.1f} ms  p99 {p99:6.1f} ms"
                 )
         print(f"  problems: {len(problems)} {problems[:5]}")
         return 1 if problems else 0

@@ -1,8 +1,21 @@
+from typing import Any
+
 from django.contrib import admin
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 
 from audit.admin_hooks import AuditedViewMixin
 from citizens.models import Citizen
+
+PERSONAL_FIELDS = (
+    "name",
+    "furigana",
+    "birth_date",
+    "sex",
+    "postal_code",
+    "address",
+    "phone",
+    "email",
+)
 
 
 @admin.register(Citizen)
@@ -15,28 +28,30 @@ class CitizenAdmin(AuditedViewMixin, admin.ModelAdmin):
 
     audit_view_action = "citizens.citizen.viewed"
 
-    def audit_view_details(self, citizen):
+    def audit_view_details(self, citizen: Citizen) -> dict[str, Any]:
         reservation_id = (
             Citizen.objects.filter(pk=citizen.pk).values_list("reservation", flat=True).first()
         )
         return {"reservation_id": reservation_id}
 
-    fields = ["name", "furigana", "birth_date", "sex", "postal_code", "address", "phone", "email"]
-    readonly_fields = fields
+    fields = PERSONAL_FIELDS
+    readonly_fields = PERSONAL_FIELDS
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Citizen | None = None) -> bool:
         return obj is not None and super().has_view_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Citizen | None = None) -> bool:
         return False
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         # No list of residents at all: Django allows filtering on any field of the model
         # (?furigana=…&birth_date=…), which would be an unaudited "does this person
         # exist" query with the personal data in the URL.

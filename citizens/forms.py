@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -73,7 +74,9 @@ def _number(value: str, *, suffix: str) -> int | None:
     return int(value)
 
 
-def date_from_parts(era: str, year: str, month: str, day: str, *, today: date | None = None):
+def date_from_parts(
+    era: str, year: str, month: str, day: str, *, today: date | None = None
+) -> date:
     """A date of birth from the four boxes, or ValidationError saying what is wrong.
 
     A four-digit year is read as 西暦 whatever the era box says: "昭和 1970" can only mean
@@ -197,9 +200,9 @@ class JapaneseDateWidget(forms.MultiWidget):
     use_fieldset = True
     part_labels = (_("Era"), _("Year"), _("Month"), _("Day"))
 
-    def __init__(self, attrs=None, *, autocomplete: bool = True):
+    def __init__(self, attrs: dict[str, Any] | None = None, *, autocomplete: bool = True):
         number = {"inputmode": "numeric", "class": "input-date-part"}
-        widgets = {
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
             "era": forms.Select(choices=ERA_CHOICES, attrs={"class": "input-era"}),
             "year": forms.TextInput(
                 attrs={
@@ -228,19 +231,19 @@ class JapaneseDateWidget(forms.MultiWidget):
         }
         super().__init__(widgets, attrs)
 
-    def decompress(self, value):
+    def decompress(self, value: Any) -> list[str]:
         if isinstance(value, date):
             return [WESTERN, str(value.year), str(value.month), str(value.day)]
         return [WESTERN, "", "", ""]
 
-    def get_context(self, name, value, attrs):
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         context["widget"]["parts"] = list(
             zip(self.part_labels, context["widget"]["subwidgets"], strict=True)
         )
         return context
 
-    def id_for_label(self, id_):
+    def id_for_label(self, id_: str) -> str:
         # The fieldset's legend names the group; the error summary links to the first box.
         return f"{id_}_0" if id_ else ""
 
@@ -255,7 +258,7 @@ class JapaneseDateField(forms.Field):
     widget = JapaneseDateWidget
     default_error_messages = {"required": _("Enter your date of birth.")}
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> date | None:
         if value in self.empty_values:
             return None
         if isinstance(value, date):
@@ -269,11 +272,11 @@ class JapaneseDateField(forms.Field):
             return date_from_parts(*parts)
         raise ValidationError(_("Enter your date of birth."), code="required")
 
-    def validate(self, value):
+    def validate(self, value: Any) -> None:
         if value is None and self.required:
             raise ValidationError(self.error_messages["required"], code="required")
 
-    def has_changed(self, initial, data):
+    def has_changed(self, initial: Any, data: Any) -> bool:
         try:
             return self.to_python(data) != initial
         except ValidationError:

@@ -4,6 +4,8 @@ Only what the health centre needs to match a booking against the resident regist
 collected. Screening results are never stored here (they would be 要配慮個人情報).
 """
 
+from datetime import date
+
 from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +40,7 @@ class Citizen(models.Model):
         verbose_name = _("citizen")
         verbose_name_plural = _("citizens")
 
-    def __str__(self):
+    def __str__(self) -> str:
         # Never the name: __str__ ends up in logs, admin history and error reports.
         return f"Citizen #{self.pk}"
 
@@ -47,7 +49,7 @@ class Citizen(models.Model):
         return person_key(self.furigana, self.birth_date)
 
 
-def person_key(furigana: str, birth_date) -> str:
+def person_key(furigana: str, birth_date: date) -> str:
     """Who a person is, for the one-booking-per-screening-per-year rule: フリガナ + 生年月日."""
     return f"{furigana_key(furigana)}|{birth_date.isoformat()}"
 

@@ -6,8 +6,10 @@ stops start-up with a message that names the variable.
 """
 
 import ipaddress
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -19,7 +21,7 @@ env = environ.Env()
 _MISSING = object()
 
 
-def _read(name, cast, default=_MISSING):
+def _read(name: str, cast: Callable[..., Any], default: Any = _MISSING) -> Any:
     """Read one variable; on a malformed value, fail naming the variable.
 
     django-environ's own errors ("invalid literal for int()") do not say which
@@ -35,7 +37,7 @@ def _read(name, cast, default=_MISSING):
         raise ImproperlyConfigured(f"Environment variable {name} is malformed: {exc}") from exc
 
 
-def _positive(name, default):
+def _positive(name: str, default: int) -> int:
     """An integer count or duration that must be at least 1.
 
     0 or a negative number is never meant: a retention of -90 days would purge every
@@ -200,7 +202,7 @@ LOGIN_REDIRECT_URL = "staff:home"
 # --- Staff access (second factor, lockout, network allow-list, session lifetime) ----------
 
 
-def _networks(value):
+def _networks(value: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     try:
         return [ipaddress.ip_network(item.strip(), strict=False) for item in value if item.strip()]
     except ValueError as exc:

@@ -4,7 +4,7 @@ Error pages are plain templates in the page's language; they never echo input ba
 """
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """200 with {"status": "ok"} when the database answers a query, 503 otherwise."""
     try:
         with connection.cursor() as cursor:
@@ -23,22 +23,22 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-def csrf_failure(request, reason=""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # The reason is for developers; residents get a plain explanation and a way back.
     return render(request, "errors/403_csrf.html", status=403)
 
 
-def bad_request(request, exception=None):
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "errors/400.html", status=400)
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "errors/403.html", status=403)
 
 
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "errors/404.html", status=404)
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "errors/500.html", status=500)

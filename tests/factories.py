@@ -37,6 +37,17 @@ class VenueFactory(factory.django.DjangoModelFactory):
     access = "駅から徒歩5分"
 
 
+def health_centre(**overrides) -> Venue:
+    """The city health centre, named and described in both languages."""
+    values = {
+        "name": "新座市保健センター",
+        "name_en": "Niiza Health Centre",
+        "access": "志木駅からバス10分",
+        "access_en": "10 minutes by bus from Shiki Station",
+    }
+    return VenueFactory(**{**values, **overrides})
+
+
 class SlotFactory(factory.django.DjangoModelFactory):
     """An open slot two weeks from now, 10 places, window open since yesterday."""
 

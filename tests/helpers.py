@@ -13,6 +13,14 @@ def make_staff(username="staff", *, roles=(), password="correct horse battery st
     return user
 
 
+def make_superuser(username="root", *, roles=("administrator",)):
+    """An administrator who may do everything in Django admin (is_superuser)."""
+    user = make_staff(username, roles=roles)
+    user.is_superuser = True
+    user.save(update_fields=["is_superuser"])
+    return user
+
+
 def login_staff(client, user, *, verified=True):
     """Log `user` in; with verified=True also mark the second factor as verified.
 
@@ -27,18 +35,32 @@ def login_staff(client, user, *, verified=True):
     return client
 
 
-def run_sqlite_probe(module: str, database):
-    """Run `python -m module` against a file-based SQLite database; return its JSON report.
-
-    Concurrency probes run in a subprocess so that they get a real file database (the test
-    run's own may be in memory or on PostgreSQL) and their own connections per thread.
-    The probe prints one JSON line last.
-    """
-    import json
-    import os
+def run_python(args, *, env, timeout=120):
+    """`python *args` from the repository root with exactly `env`; the finished process."""
     import subprocess
     import sys
     from pathlib import Path
+
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_sqlite_probe(module: str, database):
+    """Run `module.report()` against a migrated file-based SQLite database; return its report.
+
+    Concurrency probes run in a subprocess (tests/probe_sqlite.py) so that they get a real
+    file database (the test run's own may be in memory or on PostgreSQL) and their own
+    connections per thread. The runner prints the report as one JSON line last.
+    """
+    import json
+    import os
 
     env = {
         **os.environ,
@@ -46,14 +68,6 @@ def run_sqlite_probe(module: str, database):
         "DJANGO_ENV": "development",
         "LOG_LEVEL": "WARNING",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", module],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_python(["-m", "tests.probe_sqlite", module], env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])

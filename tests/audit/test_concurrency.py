@@ -36,9 +36,8 @@ def _write(writer: int, barrier: threading.Barrier, errors: list) -> None:
         connection.close()
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_on_separate_connections_leave_a_valid_chain():
+def race_writers() -> list:
+    """WRITERS threads append PER_WRITER records each, all starting at once; their errors."""
     barrier = threading.Barrier(WRITERS)
     errors: list = []
     threads = [threading.Thread(target=_write, args=(n, barrier, errors)) for n in range(WRITERS)]
@@ -46,6 +45,13 @@ def test_concurrent_writers_on_separate_connections_leave_a_valid_chain():
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    return errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_on_separate_connections_leave_a_valid_chain():
+    errors = race_writers()
     assert not errors, errors
 
     total = WRITERS * PER_WRITER

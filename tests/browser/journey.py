@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from reservations.models import ScreeningType
-from tests.factories import SlotFactory, VenueFactory, local_dt
+from tests.factories import SlotFactory, health_centre, local_dt
 from tests.reservations.test_views import ensure_screenings
 
 TEXT = {
@@ -54,12 +54,7 @@ class Place:
         ensure_screenings()
         self.lung = ScreeningType.objects.get(code="lung")
         self.stomach = ScreeningType.objects.get(code="stomach")
-        self.centre = VenueFactory(
-            name="新座市保健センター",
-            name_en="Niiza Health Centre",
-            access="志木駅からバス10分",
-            access_en="10 minutes by bus from Shiki Station",
-        )
+        self.centre = health_centre()
         self.day = timezone.localdate() + timedelta(days=14)
         self.later = self.day + timedelta(days=7)
         self.lung_slot = self.slot(self.lung, self.day, 9, 0)

@@ -5,17 +5,14 @@ from audit.models import AuditEvent
 from core.roles import ADMINISTRATOR
 from reservations import services
 from tests.factories import SlotFactory, details
-from tests.helpers import login_staff, make_staff
+from tests.helpers import login_staff, make_superuser
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
-    user = make_staff("admin-c", roles=[ADMINISTRATOR])
-    user.is_superuser = True
-    user.save()
-    return login_staff(client, user)
+    return login_staff(client, make_superuser("admin-c", roles=[ADMINISTRATOR]))
 
 
 def test_there_is_no_list_of_residents_to_filter_by_personal_data(admin_client):

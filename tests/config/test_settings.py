@@ -1,13 +1,11 @@
 """Settings come from the environment and fail loudly, naming the variable."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import run_python
+
 PRODUCTION = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "x" * 20 + "production-secret-for-tests-only-0123456789",
@@ -21,20 +19,20 @@ PRODUCTION = {
 def load_settings(**env):
     """Import the settings module in a fresh interpreter; return (exit code, stderr)."""
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import config.settings as s; print(s.DEBUG, s.DATABASES['default']['ENGINE'])",
-        ],
-        cwd=ROOT,
+    result = run_python(
+        ["-c", "import config.settings as s; print(s.DEBUG, s.DATABASES['default']['ENGINE'])"],
         env={**clean, **env},
-        capture_output=True,
-        text=True,
         timeout=60,
-        check=False,
     )
     return result.returncode, result.stdout + result.stderr
+
+
+def refused_at_start_up(name, value) -> str:
+    """Settings with `name` set to `value` refuse to load, naming it; what they printed."""
+    code, out = load_settings(**{name: value})
+    assert code != 0
+    assert name in out
+    return out
 
 
 def test_nothing_set_runs_on_sqlite_in_development():
@@ -76,9 +74,7 @@ def test_production_turns_debug_off():
     ],
 )
 def test_a_malformed_value_fails_at_start_up_naming_the_variable(name, value):
-    code, out = load_settings(**{name: value})
-    assert code != 0
-    assert name in out
+    refused_at_start_up(name, value)
 
 
 def test_japanese_default_and_tokyo_time():
@@ -105,6 +101,4 @@ def test_japanese_default_and_tokyo_time():
     ],
 )
 def test_a_count_or_duration_below_one_fails_at_start_up_naming_the_variable(name, value):
-    code, out = load_settings(**{name: value})
-    assert code != 0
-    assert name in out and "at least 1" in out
+    assert "at least 1" in refused_at_start_up(name, value)

@@ -1,5 +1,5 @@
 """purge_expired: batch files and reservations do not outlive their purpose, and each purge
-is itself audited — with counts and dates, never names (DESIGN.md invariant 7)."""
+is itself audited — with counts and dates, never names."""
 
 import io
 from datetime import timedelta

@@ -10,17 +10,14 @@ from core.roles import ADMINISTRATOR
 from reservations import services
 from reservations.models import Slot
 from tests.factories import SlotFactory, VenueFactory, details
-from tests.helpers import login_staff, make_staff
+from tests.helpers import login_staff, make_superuser
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
-    user = make_staff("admin1", roles=[ADMINISTRATOR])
-    user.is_superuser = True
-    user.save()
-    return login_staff(client, user)
+    return login_staff(client, make_superuser("admin1", roles=[ADMINISTRATOR]))
 
 
 def test_slot_list_shows_fill_rate(admin_client):

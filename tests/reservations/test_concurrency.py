@@ -1,4 +1,4 @@
-"""Invariants 1 and 2 under real concurrency: threads on separate connections.
+"""No slot overbooked, no person booked twice, under real concurrency (threads, own connections).
 
 Without the conditional UPDATE (or the database constraints) these tests overbook.
 """

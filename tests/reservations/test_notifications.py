@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from reservations import mail, notifications, services
 from reservations.models import Notification, Reservation
-from tests.factories import ScreeningTypeFactory, SlotFactory, VenueFactory, details, local_dt
+from tests.factories import (
+    ScreeningTypeFactory,
+    SlotFactory,
+    details,
+    health_centre,
+    local_dt,
+)
 from tests.reservations.smtp import free_port, smtp_server, use_smtp
 
 pytestmark = pytest.mark.django_db
@@ -51,13 +57,7 @@ def lung():
 
 @pytest.fixture
 def slot(lung):
-    venue = VenueFactory(
-        name="新座市保健センター",
-        name_en="Niiza Health Centre",
-        address="埼玉県新座市野火止1-1-1",
-        access="志木駅からバス10分",
-        access_en="10 minutes by bus from Shiki Station",
-    )
+    venue = health_centre(address="埼玉県新座市野火止1-1-1")
     return SlotFactory(screening_type=lung, venue=venue)
 
 

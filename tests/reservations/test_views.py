@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from reservations.models import Reservation, ScreeningType, Slot, Venue
-from tests.factories import SlotFactory, VenueFactory, local_dt
+from tests.factories import SlotFactory, VenueFactory, health_centre, local_dt
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +53,7 @@ class Scene:
         self.lung = ScreeningType.objects.get(code="lung")
         self.stomach = ScreeningType.objects.get(code="stomach")
         self.breast = ScreeningType.objects.get(code="breast")
-        self.centre = VenueFactory(
-            name="新座市保健センター",
-            name_en="Niiza Health Centre",
-            access="志木駅からバス10分",
-            access_en="10 minutes by bus from Shiki Station",
-        )
+        self.centre = health_centre()
         self.hall = VenueFactory(name="新座市民会館", name_en="Niiza Civic Hall")
         self.day = timezone.localdate() + timedelta(days=14)
         self.lung_slot = self.slot(self.lung, self.centre, self.day, 9, 0)

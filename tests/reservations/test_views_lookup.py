@@ -50,6 +50,15 @@ def lookup(client, number, day=BIRTH_DATE, prefix="", **extra):
     return client.post(f"{prefix}/lookup/", {"number": number, **dob(day)}, **extra)
 
 
+def confirm_move(client, token, choice, slots, *, prefix="/en"):
+    """The move's last step: the day `choice`, and the new slot of each screening."""
+    fields = {f"slot_{screening.pk}": slot.pk for screening, slot in slots.items()}
+    return client.post(
+        f"{prefix}/lookup/move/times/",
+        {"token": token, "choice": choice, **fields, "confirm": "yes"},
+    )
+
+
 def test_lookup_page_is_a_form_with_csrf(client):
     response = client.get("/lookup/")
     assert response.status_code == 200
@@ -276,15 +285,7 @@ def test_move_a_single_screening_to_another_free_time(client, single, scene):
     assert f'value="{key}"' in page.content.decode()
     times = client.post("/lookup/move/times/", {"token": token, "choice": key})
     assert times.status_code == 200
-    moved = client.post(
-        "/en/lookup/move/times/",
-        {
-            "token": token,
-            "choice": key,
-            f"slot_{scene.lung.pk}": scene.lung_slot.pk,
-            "confirm": "yes",
-        },
-    )
+    moved = confirm_move(client, token, key, {scene.lung: scene.lung_slot})
     assert moved.status_code == 200
     assert "Your booking has been moved" in moved.content.decode()
     assert single.items.get().slot_id == scene.lung_slot.pk
@@ -299,15 +300,12 @@ def test_move_a_set_keeps_both_screenings_on_one_day(client, pair, scene):
     assert f'value="{key}"' in page.content.decode()
     # The civic hall has lung only: it cannot take the set.
     assert f'_{scene.hall.pk}"' not in page.content.decode()
-    moved = client.post(
-        "/lookup/move/times/",
-        {
-            "token": token,
-            "choice": key,
-            f"slot_{scene.lung.pk}": scene.lung_later.pk,
-            f"slot_{scene.stomach.pk}": scene.stomach_later.pk,
-            "confirm": "yes",
-        },
+    moved = confirm_move(
+        client,
+        token,
+        key,
+        {scene.lung: scene.lung_later, scene.stomach: scene.stomach_later},
+        prefix="",
     )
     assert moved.status_code == 200
     assert {i.slot_id for i in pair.items.all()} == {scene.lung_later.pk, scene.stomach_later.pk}
@@ -319,15 +317,7 @@ def test_move_to_a_time_taken_meanwhile_keeps_the_old_booking(client, single, sc
     times = client.post("/lookup/move/times/", {"token": token, "choice": key})
     assert times.status_code == 200
     Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=10)
-    response = client.post(
-        "/en/lookup/move/times/",
-        {
-            "token": token,
-            "choice": key,
-            f"slot_{scene.lung.pk}": scene.lung_slot.pk,
-            "confirm": "yes",
-        },
-    )
+    response = confirm_move(client, token, key, {scene.lung: scene.lung_slot})
     assert response.status_code in (400, 409)
     text = response.content.decode()
     assert "no free place any more" in text or "just been taken" in text
@@ -339,15 +329,8 @@ def test_move_to_the_same_time_is_refused_politely(client, pair, scene):
     token = token_for(client, pair)
     key = f"{scene.day.isoformat()}_{scene.centre.pk}"
     Scene.slot(scene.lung, scene.centre, scene.day, 10, 0)  # makes the day an option
-    response = client.post(
-        "/en/lookup/move/times/",
-        {
-            "token": token,
-            "choice": key,
-            f"slot_{scene.lung.pk}": scene.lung_slot.pk,
-            f"slot_{scene.stomach.pk}": scene.stomach_slot.pk,
-            "confirm": "yes",
-        },
+    response = confirm_move(
+        client, token, key, {scene.lung: scene.lung_slot, scene.stomach: scene.stomach_slot}
     )
     assert response.status_code == 400
     assert "already have" in response.content.decode()
@@ -364,15 +347,7 @@ def test_move_to_an_unknown_day_is_400(client, single, choice):
 def test_move_slot_of_another_screening_is_refused(client, single, scene):
     token = token_for(client, single)
     key = f"{scene.day.isoformat()}_{scene.centre.pk}"
-    response = client.post(
-        "/lookup/move/times/",
-        {
-            "token": token,
-            "choice": key,
-            f"slot_{scene.lung.pk}": scene.stomach_slot.pk,
-            "confirm": "yes",
-        },
-    )
+    response = confirm_move(client, token, key, {scene.lung: scene.stomach_slot}, prefix="")
     assert response.status_code == 400
     assert single.items.get().slot_id == scene.lung_hall.pk
 
@@ -424,15 +399,7 @@ def test_losing_a_race_while_moving_keeps_the_old_booking_and_says_so(
         raise services.SlotFull(new_slots[0], [])
 
     monkeypatch.setattr(services, "reservation_move", someone_was_faster)
-    response = client.post(
-        "/en/lookup/move/times/",
-        {
-            "token": token,
-            "choice": key,
-            f"slot_{scene.lung.pk}": scene.lung_slot.pk,
-            "confirm": "yes",
-        },
-    )
+    response = confirm_move(client, token, key, {scene.lung: scene.lung_slot})
     assert response.status_code == 409
     assert "just been taken" in response.content.decode()
     assert single.items.get().slot_id == scene.lung_hall.pk

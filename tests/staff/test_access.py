@@ -44,25 +44,28 @@ def test_inside_the_allowed_networks_staff_pages_open(client, settings, health_c
     assert client.get("/staff/", REMOTE_ADDR="198.51.100.1").status_code == 404
 
 
-def test_forwarded_header_is_ignored_without_trusted_proxies(client, settings):
+def login_page_via_proxies(client, settings, proxies, *, remote, forwarded):
+    """/staff/login/ for an office allow-listed as 10.20.0.0/16, behind `proxies` proxies."""
     settings.STAFF_ALLOWED_NETWORKS = nets("10.20.0.0/16")
-    settings.TRUSTED_PROXY_COUNT = 0
-    response = client.get(
-        "/staff/login/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.20.3.4"
+    settings.TRUSTED_PROXY_COUNT = proxies
+    return client.get("/staff/login/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+
+
+def test_forwarded_header_is_ignored_without_trusted_proxies(client, settings):
+    response = login_page_via_proxies(
+        client, settings, 0, remote="203.0.113.9", forwarded="10.20.3.4"
     )
     assert response.status_code == 404
 
 
 def test_behind_one_proxy_the_right_most_forwarded_address_counts(client, settings):
-    settings.STAFF_ALLOWED_NETWORKS = nets("10.20.0.0/16")
-    settings.TRUSTED_PROXY_COUNT = 1
     # The client forged a left-most entry; the proxy appended the real address.
-    forged = client.get(
-        "/staff/login/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="10.20.3.4, 203.0.113.9"
+    forged = login_page_via_proxies(
+        client, settings, 1, remote="192.0.2.1", forwarded="10.20.3.4, 203.0.113.9"
     )
     assert forged.status_code == 404
-    real = client.get(
-        "/staff/login/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.20.3.4"
+    real = login_page_via_proxies(
+        client, settings, 1, remote="192.0.2.1", forwarded="203.0.113.9, 10.20.3.4"
     )
     assert real.status_code == 200
 

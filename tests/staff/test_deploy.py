@@ -2,11 +2,9 @@
 
 import os
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import run_python
+
 # The test run's own switches (tests/conftest.py allows async-unsafe ORM calls for the
 # browser tests) are not part of a production environment.
 NOT_PRODUCTION = {"DATABASE_URL", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
@@ -29,15 +27,7 @@ def production_env() -> dict:
 def test_check_deploy_is_clean_with_production_settings():
     env = production_env()
     assert len(env["SECRET_KEY"]) == 64
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -48,14 +38,6 @@ def test_production_settings_harden_cookies_and_transport():
         " s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS)"
     )
     env = production_env()
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup();" + code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python(["-c", "import django; django.setup();" + code], env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "True", "31536000", "True"]

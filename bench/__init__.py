@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs each bench_*.py (bench/run.py)."""
