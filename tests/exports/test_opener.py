@@ -416,3 +416,12 @@ def test_powershell_opener_is_byte_exact_by_construction() -> None:
         assert needle in text
     wrapper = (ROOT / "tools" / "opener" / "open-batch.cmd").read_text(encoding="ascii")
     assert "-ExecutionPolicy Bypass" in wrapper and "open-batch.ps1" in wrapper
+
+
+def test_readme_shows_the_same_certificate_command_as_the_docs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(\s*openssl genpkey.*?)```", readme, re.DOTALL)
+    assert block, "README.md lost its key recipe"
+    lines = block.group(1).replace("\\\n", " ").splitlines()
+    readme_commands = [shlex.split(line) for line in lines if line.strip().startswith("openssl")]
+    assert readme_commands == documented_recipe()[:2]
