@@ -106,6 +106,24 @@ def write_batch(directory: Path, keys: KeyPair, plaintext: bytes = CSV) -> Path:
     return path
 
 
+def assert_refused(
+    result: subprocess.CompletedProcess[str], code: int, batch: Path, *phrases: str
+) -> None:
+    """Refused with `code`, saying `phrases` in plain words, and no CSV left behind."""
+    assert result.returncode == code, result.stderr
+    for phrase in phrases:
+        assert phrase in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not batch.with_suffix(".csv").exists()
+
+
+def open_with_passphrase(
+    batch: Path, keys: KeyPair, expect: str
+) -> subprocess.CompletedProcess[str]:
+    """kenshin_open.py on `batch` with the recipe's key, its passphrase typed once."""
+    return run_opener(batch, *keys_args(keys), "--expect", expect, stdin=PASSPHRASE + "\n")
+
+
 def test_documented_certificate_has_the_usages_windows_needs(recipe_dir: Path) -> None:
     certificate = x509.load_pem_x509_certificate((recipe_dir / "hc.crt").read_bytes())
     usage = certificate.extensions.get_extension_for_class(x509.KeyUsage)
@@ -250,14 +268,9 @@ def test_mismatched_sha256_exits_4_and_writes_nothing(
 ) -> None:
     batch = write_batch(tmp_path, health_centre_keys)
 
-    result = run_opener(
-        batch, *keys_args(health_centre_keys), "--expect", "0" * 64, stdin=PASSPHRASE + "\n"
-    )
+    result = open_with_passphrase(batch, health_centre_keys, "0" * 64)
 
-    assert result.returncode == 4
-    assert "SHA-256 が一致しません" in result.stderr and "does not match" in result.stderr
-    assert not batch.with_suffix(".csv").exists()
-    assert "Traceback" not in result.stderr
+    assert_refused(result, 4, batch, "SHA-256 が一致しません", "does not match")
 
 
 def test_file_hash_pasted_instead_of_csv_hash_is_explained(
@@ -266,12 +279,9 @@ def test_file_hash_pasted_instead_of_csv_hash_is_explained(
     batch = write_batch(tmp_path, health_centre_keys)
     file_hash = hashlib.sha256(batch.read_bytes()).hexdigest()
 
-    result = run_opener(
-        batch, *keys_args(health_centre_keys), "--expect", file_hash, stdin=PASSPHRASE + "\n"
-    )
+    result = open_with_passphrase(batch, health_centre_keys, file_hash)
 
-    assert result.returncode == 4
-    assert "「CSV」" in result.stderr
+    assert_refused(result, 4, batch, "「CSV」")
 
 
 def test_batch_for_another_certificate_is_refused_with_exit_2(
@@ -282,10 +292,7 @@ def test_batch_for_another_certificate_is_refused_with_exit_2(
 
     result = run_opener(batch, *keys_args(other), "--expect", hashlib.sha256(CSV).hexdigest())
 
-    assert result.returncode == 2
-    assert "別の証明書" in result.stderr and "another certificate" in result.stderr
-    assert not batch.with_suffix(".csv").exists()
-    assert "Traceback" not in result.stderr
+    assert_refused(result, 2, batch, "別の証明書", "another certificate")
 
 
 def test_key_that_does_not_match_the_certificate_is_refused(
@@ -298,8 +305,7 @@ def test_key_that_does_not_match_the_certificate_is_refused(
         batch, "--key", other.key, "--cert", health_centre_keys.cert, "--expect", "0" * 64
     )
 
-    assert result.returncode == 2
-    assert "対になっていません" in result.stderr
+    assert_refused(result, 2, batch, "対になっていません", "does not belong")
 
 
 def test_wrong_passphrase_is_refused_with_exit_2(
@@ -315,12 +321,12 @@ def test_wrong_passphrase_is_refused_with_exit_2(
         stdin="wrong\nwrong again\nstill wrong\n",
     )
 
-    assert result.returncode == 2
-    assert "パスフレーズが違います" in result.stderr and "Wrong passphrase" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert_refused(result, 2, batch, "パスフレーズが違います", "Wrong passphrase")
 
 
-@pytest.mark.parametrize("damage", ["flip_in_ciphertext", "flip_in_wrapped_key", "truncate"])
+@pytest.mark.parametrize(
+    "damage", ["flip_in_ciphertext", "flip_in_wrapped_key", "truncate", "not_a_batch"]
+)
 def test_tampered_batch_is_refused(
     damage: str, health_centre_keys: KeyPair, tmp_path: Path
 ) -> None:
@@ -328,38 +334,22 @@ def test_tampered_batch_is_refused(
     data = bytearray(batch.read_bytes())
     if damage == "truncate":
         data = data[:-30]
+    elif damage == "not_a_batch":
+        data = bytearray(CSV)
     else:
         # The wrapped AES key sits early in the envelope, the CSV's ciphertext at its end.
         data[300 if damage == "flip_in_wrapped_key" else len(data) - 40] ^= 0x01
     batch.write_bytes(bytes(data))
 
-    result = run_opener(
-        batch,
-        *keys_args(health_centre_keys),
-        "--expect",
-        hashlib.sha256(CSV * 40).hexdigest(),
-        stdin=PASSPHRASE + "\n",
-    )
+    result = open_with_passphrase(batch, health_centre_keys, hashlib.sha256(CSV * 40).hexdigest())
 
-    # A flipped ciphertext bit may still decrypt (to other bytes): the SHA-256 catches it.
-    assert result.returncode in (3, 4)
-    assert "壊れています" in result.stderr or "一致しません" in result.stderr
-    assert not batch.with_suffix(".csv").exists()
-    assert "Traceback" not in result.stderr
-
-
-def test_not_a_batch_at_all_is_refused_with_exit_3(
-    health_centre_keys: KeyPair, tmp_path: Path
-) -> None:
-    batch = tmp_path / "notes.p7m"
-    batch.write_bytes(CSV)
-
-    result = run_opener(
-        batch, *keys_args(health_centre_keys), "--expect", "0" * 64, stdin=PASSPHRASE + "\n"
-    )
-
-    assert result.returncode == 3
-    assert "壊れています" in result.stderr
+    if damage in ("truncate", "not_a_batch"):
+        assert_refused(result, 3, batch, "壊れています", "damaged")
+    else:
+        # A flipped ciphertext bit may still decrypt (to other bytes): the SHA-256 catches it.
+        assert result.returncode in (3, 4)
+        assert_refused(result, result.returncode, batch)
+        assert "壊れています" in result.stderr or "一致しません" in result.stderr
 
 
 def test_existing_csv_is_not_overwritten_without_confirmation(
@@ -396,9 +386,7 @@ def test_missing_key_file_is_explained(health_centre_keys: KeyPair, tmp_path: Pa
         "0" * 64,
     )
 
-    assert result.returncode == 1
-    assert "鍵ファイルを読めません" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert_refused(result, 1, batch, "鍵ファイルを読めません", "Cannot read the key file")
 
 
 def test_powershell_opener_is_byte_exact_by_construction() -> None:
