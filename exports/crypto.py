@@ -55,7 +55,7 @@ def load_recipient(path: str | None = None, *, now: datetime | None = None) -> R
         ) from None
     if b"-----BEGIN" in data:
         if b"PRIVATE KEY-----" in data:
-            # The server must never hold the key that opens a batch (invariant 6).
+            # The server must never hold the key that opens a batch.
             raise RecipientCertificateError(
                 f"EXPORT_RECIPIENT_CERT: {path} contains a private key. Give the server "
                 "the certificate only, and keep the key at the health centre."

@@ -9,32 +9,20 @@ row holds no personal data, so it is kept after its file is gone.
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reservations.models import staff_user_fk
+
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    pass
 
 # period_start of the first delta batch: "everything since the beginning". A real moment
 # rather than NULL, so that the database can refuse two batches that continue from the
 # same point (see the constraint below) on every backend.
 CHAIN_START = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def _staff_user(verbose_name: "StrOrPromise") -> models.ForeignKey:
-    """Who did something to a batch: a staff user, kept (PROTECT) while the batch is; empty
-    when nobody logged in did it (a nightly job)."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=verbose_name,
-    )
 
 
 class Batch(models.Model):
@@ -84,15 +72,16 @@ class Batch(models.Model):
     )
     download_count = models.PositiveIntegerField(_("downloads"), default=0)
     first_downloaded_at = models.DateTimeField(_("first downloaded at"), null=True, blank=True)
-    first_downloaded_by = _staff_user(_("first downloaded by"))
+    # PROTECT: a staff user who downloaded a batch is kept while the batch is.
+    first_downloaded_by = staff_user_fk(_("first downloaded by"), on_delete=models.PROTECT)
     last_downloaded_at = models.DateTimeField(_("last downloaded at"), null=True, blank=True)
-    last_downloaded_by = _staff_user(_("last downloaded by"))
+    last_downloaded_by = staff_user_fk(_("last downloaded by"), on_delete=models.PROTECT)
     confirmed_at = models.DateTimeField(_("import confirmed at"), null=True, blank=True)
-    confirmed_by = _staff_user(_("import confirmed by"))
+    confirmed_by = staff_user_fk(_("import confirmed by"), on_delete=models.PROTECT)
     deleted_at = models.DateTimeField(_("file deleted at"), null=True, blank=True)
     # Who deleted the file: the confirming user, the user who discarded the batch, or
     # empty when purge_expired deleted it.
-    deleted_by = _staff_user(_("file deleted by"))
+    deleted_by = staff_user_fk(_("file deleted by"), on_delete=models.PROTECT)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,4 +1,4 @@
-"""Delete personal data past its retention (DESIGN.md invariant 7), audited.
+"""Delete personal data past its retention (exports, reservations, screening history), audited.
 
     manage.py purge_expired            # run nightly, after export_reservations
     manage.py purge_expired --dry-run  # say what would be deleted
