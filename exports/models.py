@@ -7,7 +7,6 @@ row holds no personal data, so it is kept after its file is gone.
 """
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import F, Q
@@ -15,9 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reservations.models import staff_user_fk
-
-if TYPE_CHECKING:
-    pass
 
 # period_start of the first delta batch: "everything since the beginning". A real moment
 # rather than NULL, so that the database can refuse two batches that continue from the

@@ -365,7 +365,7 @@ REASON_FIELDS = {"too_young": "birth_date", "too_old": "birth_date", "wrong_sex"
 
 
 def add_eligibility_errors(form: forms.Form, reasons: list[Reason]) -> None:
-    """Show services.eligibility_reasons next to the field they are about."""
+    """Show eligibility.eligibility_reasons next to the field they are about."""
     for reason in reasons:
         field_name = REASON_FIELDS.get(reason.code)
         if field_name not in form.fields:

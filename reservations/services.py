@@ -218,6 +218,10 @@ def reservation_create(
     return BookingResult(reservation, created=True)
 
 
+class AuditWriteFailed(RuntimeError):
+    """The audit record of a staff change could not be written: the change is refused."""
+
+
 def _audit(
     context: AuditContext | None,
     action: str,
@@ -226,8 +230,14 @@ def _audit(
 ) -> None:
     """The audit record of a change, last in its transaction; none without a context (a
     resident's own booking or change is not a staff action)."""
-    if context is not None:
+    if context is None:
+        return
+    try:
         audit.record(action=action, context=context, target=reservation, details=details)
+    except IntegrityError as error:
+        # The callers read an IntegrityError as "the person is already booked"; a record
+        # that cannot be written must refuse the change as what it is.
+        raise AuditWriteFailed(f"audit record {action} could not be written") from error
 
 
 def _unused_reservation_number() -> str:

@@ -22,6 +22,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 import audit
 from audit.context import AuditContext
 from citizens.models import person_key
+from core.access import role_required
+from core.roles import HEALTH_CENTRE
 from reservations import services
 from reservations.errors import (
     BookingError,
@@ -35,9 +37,7 @@ from reservations.models import Reservation, ReservationItem, Slot, Venue
 from reservations.queries import is_id, items_in_time_order, slot_ids_from
 from reservations.refusals import desk_message
 from reservations.tokens import is_form_token, new_form_token
-from staff.access import role_required
 from staff.forms import FindBookingForm, MoveSearchForm, SlotSearchForm
-from staff.roles import HEALTH_CENTRE
 
 MAX_RESULTS = 100
 

@@ -252,6 +252,40 @@ def test_same_form_token_returns_the_first_reservation():
     assert slot.booked == 1
 
 
+def test_form_token_brought_back_by_another_person_is_refused_and_writes_nothing():
+    slot = SlotFactory()
+    first = services.reservation_create(
+        slots=[slot], details=details(), form_token="t1"
+    ).reservation
+    with pytest.raises(services.FormTokenReused):
+        services.reservation_create(
+            slots=[slot], details=details(furigana="スズキ イチロウ"), form_token="t1"
+        )
+    slot.refresh_from_db()
+    assert slot.booked == 1
+    assert list(Reservation.objects.values_list("pk", flat=True)) == [first.pk]
+
+
+def test_an_audit_record_that_cannot_be_written_is_not_reported_as_already_booked(monkeypatch):
+    """A staff booking whose audit insert fails is refused as an audit failure, and nothing
+    of it stays (not misread as the person's own earlier booking)."""
+    import audit
+    from audit.context import AuditContext
+
+    def refuse(**kwargs):
+        raise IntegrityError("audit insert refused")
+
+    monkeypatch.setattr(audit, "record", refuse)
+    slot = SlotFactory()
+    with pytest.raises(services.AuditWriteFailed):
+        services.reservation_create(
+            slots=[slot], details=details(), audit_context=AuditContext(ip="192.0.2.1")
+        )
+    slot.refresh_from_db()
+    assert slot.booked == 0
+    assert not Reservation.objects.exists()
+
+
 def test_same_person_is_recognised_across_kana_forms_and_spaces():
     screening = breast()
     services.reservation_create(

@@ -303,7 +303,7 @@ def test_venue_filter_narrows_free_places(desk):
 def test_phone_and_web_racing_for_the_last_places_never_oversell_on_postgres():
     from django.test import Client
 
-    from staff.roles import HEALTH_CENTRE
+    from core.roles import HEALTH_CENTRE
     from tests.helpers import login_staff, make_staff
     from tests.reservations.race import person, race
 
