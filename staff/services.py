@@ -7,13 +7,16 @@ enrolment (a confirmed authenticator but no backup codes, or the reverse).
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from dataclasses import dataclass
 
 import segno
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django_otp import verify_token
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -44,13 +47,18 @@ def backup_codes_left(user: AbstractBaseUser) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def pending_totp_device(user: AbstractBaseUser) -> TOTPDevice:
-    """The unconfirmed authenticator being enrolled; the same secret until it is confirmed.
+def pending_totp_device(user: AbstractBaseUser, device_id: object = None) -> TOTPDevice:
+    """The unconfirmed authenticator this enrolment attempt shows; a new one if it has none.
 
-    Reloading the enrolment page must not change the secret under a phone that has
-    already scanned it.
+    `device_id` is the one the caller's session was shown before (the view keeps it in the
+    session), so reloading the page does not change the secret under a phone that has
+    already scanned it. Another session of the same user never gets that device or its
+    secret: each attempt has its own, and confirming one removes the others
+    (confirm_enrolment), so a secret seen by someone else's session is worthless.
     """
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    device = None
+    if isinstance(device_id, int):
+        device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
     return device
@@ -93,12 +101,18 @@ def new_backup_codes(user: AbstractBaseUser, *, count: int = BACKUP_CODE_COUNT) 
 def confirm_enrolment(user: AbstractBaseUser, device: TOTPDevice, token: str) -> list[str] | None:
     """Confirm the pending authenticator with a code from it; return new backup codes.
 
-    Returns None (and changes nothing but django-otp's throttle) when the code is wrong.
-    On success the device is confirmed, any other unconfirmed device is removed and a
-    fresh set of backup codes replaces the old one, all in one transaction.
+    Returns None (and changes nothing but django-otp's throttle) when the code is wrong, or
+    when another session has confirmed an authenticator meanwhile (one per person).
+    On success the device is confirmed, every other unconfirmed device of the user (those
+    other sessions were shown) is removed and a fresh set of backup codes replaces the old
+    one, all in one transaction.
     """
     token = normalise_token(token)
     with transaction.atomic():
+        # One enrolment at a time per user: the user's row is the lock.
+        get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
+        if confirmed_totp_device(user) is not None:
+            return None
         if not (token.isdigit() and verify_token(user, device.persistent_id, token)):
             return None
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
@@ -111,6 +125,7 @@ class Verification:
     device: object | None  # the django-otp device that accepted the code
     method: str  # "totp" or "backup_code"
     throttled: bool = False  # django-otp refused to check: too many recent failures
+    replayed: bool = False  # the right code, but of a time step already used to sign in
 
     @property
     def ok(self) -> bool:
@@ -123,6 +138,10 @@ def verify_second_factor(user: AbstractBaseUser, token: str) -> Verification:
     Each device is checked under a row lock (django_otp.verify_token), so a backup code
     cannot be used twice by two requests racing, and django-otp's per-device throttle
     applies (1, 2, 4 … seconds after successive failures).
+
+    django-otp refuses an authenticator code whose time step was already used (replay
+    protection). Such a code is reported as `replayed`, not as wrong: it came from the
+    phone, and the person only has to wait for the next one.
     """
     token = normalise_token(token)
     if token.isdigit() and len(token) == 6:
@@ -140,7 +159,16 @@ def verify_second_factor(user: AbstractBaseUser, token: str) -> Verification:
         verified = verify_token(user, device.persistent_id, token)
         if verified is not None:
             return Verification(verified, method)
+        if method == "totp" and _already_used(device, token):
+            return Verification(None, method, replayed=True)
     return Verification(None, method, throttled)
+
+
+def _already_used(device: TOTPDevice, token: str) -> bool:
+    """True if `token` is the device's code for a step within the tolerance it has used."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return bool(totp.verify(int(token), device.tolerance)) and totp.t() <= device.last_t
 
 
 def reset_second_factor(user: AbstractBaseUser) -> int:

@@ -3,9 +3,12 @@
 1. /staff/login/  username + password. Wrong or unknown → the same message either way;
    django-axes counts the failure (per username and client) and locks out at the limit.
 2. /staff/verify/ a code from the authenticator app, or one backup code. A wrong code
-   counts against the same axes limit as a wrong password.
+   counts against the same axes limit as a wrong password; the right code typed again
+   within its 30 s (django-otp refuses a used time step) is answered "already used" and
+   not counted.
    /staff/enrol/  instead, for someone with no device yet: scan, confirm with a code, get
-   backup codes (shown once).
+   backup codes (shown once). Each session is shown its own secret; confirming one
+   removes the secrets other sessions were shown.
 The session key changes at each step (password login, second factor), and only a verified
 session opens a staff page (StaffAccessMiddleware, role_required, the admin site).
 """
@@ -48,6 +51,9 @@ LOW_BACKUP_CODES = 3
 # after a reset): only such a session may enrol without being verified. A session opened
 # before a reset — perhaps the very one the reset was meant to shut out — may not.
 SESSION_MAY_ENROL = "staff_may_enrol"
+# The unconfirmed authenticator this session was shown: each enrolment attempt has its own
+# secret, so one seen by another session (someone else with the password) stays useless.
+SESSION_PENDING_DEVICE = "staff_pending_device"
 
 
 def _next_url(request: HttpRequest, default: str | None = None) -> str:
@@ -209,21 +215,28 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             return _complete_sign_in(
                 request, user, result.device, method=result.method, next_url=next_url
             )
-        if _count_code_failure(request, user):
+        # A replayed code is the right one, typed again: not a guess, so not counted.
+        if not result.replayed and _count_code_failure(request, user):
             return _locked_out(request, user, stage="second_factor")
         audit.record(
             action="staff.second_factor.failed",
             actor=user,
             request=request,
             outcome="failed",
-            details={"stage": "verify", "method": result.method, "throttled": result.throttled},
+            details={
+                "stage": "verify",
+                "method": result.method,
+                "throttled": result.throttled,
+                "replayed": result.replayed,
+            },
         )
-        form.add_error(
-            "token",
-            _("Too many wrong codes in a row. Wait a few seconds and enter a new code.")
-            if result.throttled
-            else _("That code is not correct. Enter the 6 digits now shown in the app."),
-        )
+        if result.replayed:
+            error = _("This code has already been used. Wait for the app to show the next one.")
+        elif result.throttled:
+            error = _("Too many wrong codes in a row. Wait a few seconds and enter a new code.")
+        else:
+            error = _("That code is not correct. Enter the 6 digits now shown in the app.")
+        form.add_error("token", error)
     return render(
         request,
         "staff/verify.html",
@@ -259,7 +272,8 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     if not AxesProxyHandler.is_allowed(request, _credentials(user)):
         return _locked_out(request, user, stage="enrolment")
 
-    device = services.pending_totp_device(user)
+    device = services.pending_totp_device(user, request.session.get(SESSION_PENDING_DEVICE))
+    request.session[SESSION_PENDING_DEVICE] = device.pk
     form = TokenForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         codes = services.confirm_enrolment(user, device, form.cleaned_data["token"])
@@ -267,6 +281,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
             device.refresh_from_db()
             otp_login(request, device)
             request.session.pop(SESSION_MAY_ENROL, None)
+            request.session.pop(SESSION_PENDING_DEVICE, None)
             request.session.cycle_key()
             AxesProxyHandler.reset_attempts(
                 ip_address=client_ip(request), username=user.get_username()
