@@ -168,7 +168,30 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits and page cache; Redis in production so that every process agrees) ---
-CACHES = {"default": _read("CACHE_URL", env.cache_url, "locmemcache://kenshin")}
+# A Redis that is down or black-holed must cost a page a fraction of a second, not a stall:
+# the pages render uncached and the look-up refuses (reservations.queries, .ratelimit).
+# redis-py would otherwise wait for the kernel (minutes) on a server that never answers.
+CACHE_SOCKET_TIMEOUT = 0.25
+
+
+def cache_config(url: str) -> dict[str, Any]:
+    """CACHE_URL as a CACHES entry; a Redis one gets short connect and read timeouts.
+
+    A timeout given in the URL (`?socket_timeout=1`) wins over the default.
+    """
+    config: dict[str, Any] = env.cache_url_config(url)
+    if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("socket_connect_timeout", CACHE_SOCKET_TIMEOUT)
+        options.setdefault("socket_timeout", CACHE_SOCKET_TIMEOUT)
+    return config
+
+
+def _cache_url(name: str, default: str) -> dict[str, Any]:
+    return cache_config(env.str(name, default=default))
+
+
+CACHES = {"default": _read("CACHE_URL", _cache_url, "locmemcache://kenshin")}
 
 if PRODUCTION:
     # Quiet fallbacks would be wrong in production: SQLite is for trying kenshin out, and

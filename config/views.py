@@ -3,24 +3,52 @@
 Error pages are plain templates in the page's language; they never echo input back.
 """
 
+import logging
+
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+
+log = logging.getLogger("config.healthz")
 
 
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """200 with {"status": "ok"} when the database answers a query, 503 otherwise."""
+def _database_answers() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return False
+    return True
+
+
+def _cache_answers() -> bool:
+    try:
+        cache.set("healthz", "ok", 10)
+        return bool(cache.get("healthz") == "ok")
+    except Exception as exc:  # noqa: BLE001 - any cache failure means "cache down"
+        log.warning("config.healthz.cache_down: %s", type(exc).__name__)
+        return False
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Each part's state in the JSON: {"status", "database", "cache"}.
+
+    503 only when the database does not answer: without the cache the residents' pages
+    still work (uncached) and only the look-up refuses, so the process should stay in the
+    load balancer; the "cache": "down" is for the operator's monitoring.
+    """
+    cache_state = "ok" if _cache_answers() else "down"
+    if not _database_answers():
+        return JsonResponse(
+            {"status": "error", "database": "unavailable", "cache": cache_state}, status=503
+        )
+    return JsonResponse({"status": "ok", "database": "ok", "cache": cache_state})
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -12,6 +12,7 @@ database directly, because there a stale answer would cost the resident a step.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -38,6 +39,8 @@ from reservations.models import (
 
 T = TypeVar("T")
 
+log = logging.getLogger("reservations.queries")
+
 # A slot with this many places or fewer left is shown as △ ("few left").
 FEW_LEFT = 3
 
@@ -52,14 +55,27 @@ def place_mark(remaining: int) -> PlaceMark:
 
 
 def _cached(key: str, build: Callable[[], T]) -> T:
-    """`build()` cached for PUBLIC_CACHE_SECONDS (not at all when that is 0)."""
+    """`build()` cached for PUBLIC_CACHE_SECONDS (not at all when that is 0).
+
+    The cache only saves work: when it is down or does not answer (its socket timeouts are
+    in settings.cache_config), the value is built from the database and not stored, so
+    the page is slower but still answers. One failed call per value, not two: after a
+    failed read the write is not attempted.
+    """
     seconds = settings.PUBLIC_CACHE_SECONDS
     if seconds <= 0:
         return build()
-    value = cache.get(key)
+    try:
+        value = cache.get(key)
+    except Exception as exc:  # noqa: BLE001 - any cache failure: render uncached
+        log.warning("reservations.cache.unavailable: %s", type(exc).__name__)
+        return build()
     if value is None:
         value = build()
-        cache.set(key, value, seconds)
+        try:
+            cache.set(key, value, seconds)
+        except Exception as exc:  # noqa: BLE001 - not stored this time; still shown
+            log.warning("reservations.cache.unavailable: %s", type(exc).__name__)
     return value
 
 

@@ -9,17 +9,40 @@ otherwise the refusal itself would confirm a guess.
 
 Counts are fixed windows that start at the first failure; the keys hold keyed hashes of
 the number and of the client's address, never either itself, and no personal data at all.
+
+Without the shared counter there is no limit, so when the cache is down or does not answer
+every function here raises CounterUnavailable and the look-up is refused (503) rather than
+allowing unlimited guesses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
 from core.client import client_ip
+
+log = logging.getLogger("reservations.ratelimit")
+T = TypeVar("T")
+
+
+class CounterUnavailable(Exception):
+    """The shared cache that holds the counts is down or did not answer in time."""
+
+
+def _shared(operation: Callable[[], T]) -> T:
+    """`operation()` on the cache; any cache failure becomes CounterUnavailable."""
+    try:
+        return operation()
+    except Exception as exc:  # whatever the backend raises (re-raised): no counter
+        log.warning("reservations.ratelimit.unavailable: %s", type(exc).__name__)
+        raise CounterUnavailable from exc
 
 
 def _window_seconds() -> int:
@@ -42,17 +65,20 @@ def _number_key(number: str) -> str:
 
 
 def _count(key: str) -> int:
-    return int(cache.get(key) or 0)
+    return int(_shared(lambda: cache.get(key)) or 0)
 
 
 def _increment(key: str) -> None:
     # add() starts the window only if no window is running; incr() is atomic in Redis
     # and in the local-memory cache.
-    cache.add(key, 0, _window_seconds())
-    try:
-        cache.incr(key)
-    except ValueError:  # the window expired between add() and incr()
-        cache.set(key, 1, _window_seconds())
+    def increment() -> None:
+        cache.add(key, 0, _window_seconds())
+        try:
+            cache.incr(key)
+        except ValueError:  # the window expired between add() and incr()
+            cache.set(key, 1, _window_seconds())
+
+    _shared(increment)
 
 
 def client_blocked(request: HttpRequest) -> bool:
@@ -64,7 +90,10 @@ def number_blocked(number: str) -> bool:
 
 
 def record_failure(request: HttpRequest, number: str) -> None:
-    """One wrong guess: counts against the client and against the number."""
+    """One wrong guess: counts against the client and against the number.
+
+    Raises CounterUnavailable when the cache fails (as client_blocked and number_blocked do).
+    """
     _increment(_client_key(request))
     _increment(_number_key(number))
 

@@ -97,6 +97,17 @@ PAGES: dict[str, Refusal] = {
         ),
         status=429,
     ),
+    # The shared counter of wrong guesses is out of reach: without it there is no limit,
+    # so no look-up at all until it is back (reservations.ratelimit).
+    "lookup_unavailable": Refusal(
+        _("Look-ups are not available at the moment"),
+        (
+            _("Looking up a booking is paused for a few minutes. Nothing was changed."),
+            _("Please try again later, or phone %(centre)s on %(phone)s and we will help you."),
+        ),
+        status=503,
+        links=((HOME, _("Back to the top page")),),
+    ),
     "manage_token_expired": Refusal(
         _("Please look up your booking again"),
         (

@@ -43,15 +43,34 @@ def _blocked(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# How soon a resident refused for want of the counter may try again: a cache restart.
+UNAVAILABLE_RETRY_SECONDS = 60
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    params = {"centre": settings.HEALTH_CENTRE_NAME, "phone": settings.HEALTH_CENTRE_PHONE}
+    response = refuse(request, "lookup_unavailable", params=params)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+    return response
+
+
 @allow("GET", "POST")
 @private
 @ensure_csrf_cookie
 def lookup(request: HttpRequest) -> HttpResponse:
-    """Reservation number + date of birth → the booking. Wrong guesses are rate-limited."""
+    """Reservation number + date of birth → the booking. Wrong guesses are rate-limited;
+    without the shared counter of them, every look-up is refused (503)."""
     if request.method != "POST":
         return page(
             request, "reservations/lookup.html", {"form": LookupForm()}, switch_language=True
         )
+    try:
+        return _look_up(request)
+    except ratelimit.CounterUnavailable:
+        return _unavailable(request)
+
+
+def _look_up(request: HttpRequest) -> HttpResponse:
     if ratelimit.client_blocked(request):
         return _blocked(request)
     form = LookupForm(request.POST)
