@@ -321,10 +321,9 @@ def book_extras(request: HttpRequest) -> HttpResponse:
         return bad_request(request)
     state, slots = loaded
     primary, details = slots[0], state.person()
-    now = timezone.now()
-    candidates = queries.set_candidates(primary, details, now)
     if "change" in request.POST:  # "change the screenings" from the confirm page
         return _extras_or_confirm(request, state, primary, details, chosen=state.slot_ids[1:])
+    candidates = queries.set_candidates(primary, details, timezone.now())
     form = ExtrasForm(request.POST, candidates=candidates)
     if not form.is_valid():
         return page(
