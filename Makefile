@@ -1,6 +1,8 @@
 # kenshin's front door. Every target uses the project's own virtualenv (.venv).
 PYTHON ?= python3
 VENV := .venv
+# make run PORT=8030 serves on another port.
+PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -15,18 +17,19 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 install: $(STAMP)
 
 # The mail worker runs beside the server and prints each mail on the console (the
-# development mail backend); Ctrl-C stops both.
+# development mail backend); Ctrl-C stops both. Links in that mail follow PORT.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo ""
-	@echo "Residents: http://127.0.0.1:8000/   (English: http://127.0.0.1:8000/en/)"
-	@echo "Staff: create an account, then sign in at http://127.0.0.1:8000/staff/login/ and enrol a phone:"
-	@echo "  $(BIN)/python manage.py createstaff --username admin --role administrator --role health_centre --generate-password"
+	@echo "Residents: http://127.0.0.1:$(PORT)/   (English: http://127.0.0.1:$(PORT)/en/)"
+	@echo "Staff: create the first administrator, then sign in at http://127.0.0.1:$(PORT)/staff/login/ and enrol a phone:"
+	@echo "  $(BIN)/python manage.py createstaff --username admin --role administrator --role health_centre --superuser"
 	@echo ""
-	$(BIN)/python manage.py send_notifications --loop --interval 5 & worker=$$!; \
+	export SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}"; \
+	  $(BIN)/python manage.py send_notifications --loop --interval 5 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/python manage.py runserver 127.0.0.1:8000
+	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
