@@ -1,7 +1,8 @@
 """Normalisation of what residents type, so that the same person is recognised.
 
-Pure functions, no Django (phone numbers are libphonenumber's): forms call them to clean input, services call them to build
-the key that identifies a person (フリガナ + date of birth).
+Pure functions, no Django (phone numbers are libphonenumber's): forms call them to clean
+input, services call them to build the key that identifies a person (フリガナ + date of
+birth).
 """
 
 import re

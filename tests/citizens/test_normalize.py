@@ -91,7 +91,14 @@ def test_a_dash_not_after_kana_is_left_to_be_refused(typed):
 
 def test_nakaguro_and_spaces_do_not_make_a_different_person():
     born = date(1970, 5, 1)
-    spellings = ["ヤマダ・タロウ", "ヤマダ タロウ", "ヤマダ　タロウ", "ヤマダタロウ", "ﾔﾏﾀﾞ･ﾀﾛｳ", "やまだ・たろう"]
+    spellings = [
+        "ヤマダ・タロウ",
+        "ヤマダ タロウ",
+        "ヤマダ　タロウ",
+        "ヤマダタロウ",
+        "ﾔﾏﾀﾞ･ﾀﾛｳ",
+        "やまだ・たろう",
+    ]
     assert {furigana_key(s) for s in spellings} == {"ヤマダタロウ"}
     assert len({person_key(s, born) for s in spellings}) == 1
     assert person_key("ヤマダ・タロウ", born) != person_key("ヤマダ・タロウ", date(1970, 5, 2))
