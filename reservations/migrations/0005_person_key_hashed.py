@@ -27,8 +27,10 @@ def forwards(apps, schema_editor):
     from reservations.person_keys import double_booking_lines, person_keys_rekey
 
     result = person_keys_rekey(item_model=apps.get_model("reservations", "ReservationItem"))
-    for line in double_booking_lines(result):
-        sys.stdout.write(f"  reservations 0005: {line}\n")
+    lines = double_booking_lines(result)
+    if lines:
+        # After migrate's "Applying …" on its own line, for the operator to act on.
+        sys.stdout.write("\n" + "".join(f"  reservations 0005: {line}\n" for line in lines))
 
 
 def backwards(apps, schema_editor):
