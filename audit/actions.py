@@ -30,6 +30,7 @@ LABELS = {
     "exports.batch.expired": _("Unconfirmed export batch deleted after retention period"),
     "reservations.reservation.purged": _("Reservations past retention deleted"),
     "reservations.history.pruned": _("Screening history past every interval deleted"),
+    "reservations.person_keys.rekeyed": _("Person keys of bookings computed again"),
 }
 
 

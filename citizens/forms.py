@@ -41,17 +41,23 @@ class Era:
 
 
 WESTERN = "AD"
-# Newest first; 大正 is kept for residents past 98. 明治 would make them 113+.
+# Newest first. Every date of birth the form accepts (from EARLIEST_BIRTH_DATE on) falls in
+# one of them, so every one is shown with its era: a 西暦 year before 大正 is 明治.
 ERAS = {
     "R": Era("R", "令和", date(2019, 5, 1), None),
     "H": Era("H", "平成", date(1989, 1, 8), date(2019, 4, 30)),
     "S": Era("S", "昭和", date(1926, 12, 25), date(1989, 1, 7)),
     "T": Era("T", "大正", date(1912, 7, 30), date(1926, 12, 24)),
+    # 明治元年 began on 1 January 1868 of the old calendar (25 January 1868). Dates of birth
+    # start in 1900, long after the change to the Gregorian calendar (明治6年).
+    "M": Era("M", "明治", date(1868, 1, 25), date(1912, 7, 29)),
 }
 _ERA_BY_NAME = {era.name: era for era in ERAS.values()}
 
 # The select offers 西暦 first (what browsers autofill) and 昭和 next (most residents who
-# book a cancer screening were born in 昭和).
+# book a cancer screening were born in 昭和). 明治 is read (the desk's search box, a posted
+# "M") and shown, but not offered: it would be one more option for residents aged 114 or
+# more, who can type the 西暦 year.
 ERA_CHOICES = [
     (WESTERN, _("Western calendar (e.g. 1970)")),
     ("S", _("Showa (昭和)")),
@@ -163,7 +169,7 @@ def date_from_parts(
 _TEXT_WESTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _TEXT_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _TEXT_ERA = re.compile(
-    r"^(令和|平成|昭和|大正|[RHST])\s*(\d{1,2}|元)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$"
+    r"^(令和|平成|昭和|大正|明治|[RHSTM])\s*(\d{1,2}|元)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$"
 )
 
 
@@ -284,7 +290,7 @@ class JapaneseDateField(forms.Field):
 
 
 def era_of(day: date) -> tuple[Era, int] | None:
-    """(era, year of the era) for a date from 大正 on; None before."""
+    """(era, year of the era) for a date from 明治 on; None before."""
     for era in ERAS.values():
         if era.contains(day):
             return era, day.year - era.first_day.year + 1

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from citizens.models import person_hash
 from citizens.models import person_key as make_person_key
+from citizens.models import person_keys as make_person_keys
 from reservations.language import screening_name
 from reservations.models import (
     Reservation,
@@ -42,6 +42,9 @@ class Person(Protocol):
     @property
     def person_key(self) -> str: ...
 
+    @property
+    def person_keys(self) -> list[str]: ...
+
 
 @dataclass(frozen=True)
 class CitizenDetails:
@@ -59,6 +62,10 @@ class CitizenDetails:
     @property
     def person_key(self) -> str:
         return make_person_key(self.furigana, self.birth_date)
+
+    @property
+    def person_keys(self) -> list[str]:
+        return make_person_keys(self.furigana, self.birth_date)
 
 
 @dataclass(frozen=True)
@@ -156,8 +163,10 @@ def eligibility_reasons(
     fiscal_year = fiscal_year_of(screening_date)
     # Both directions: when next fiscal year's slots open before this one's close, a
     # booking for April must also keep out one for March (and the other way round).
+    # person_keys: also the key of bookings and history stored before 「・」 was folded.
+    keys = person.person_keys
     nearby = ReservationItem.objects.filter(
-        person_key=person.person_key,
+        person_key__in=keys,
         screening_type=screening,
         is_live=True,
         fiscal_year__gt=fiscal_year - screening.interval_years,
@@ -170,7 +179,7 @@ def eligibility_reasons(
     # Screenings whose bookings were already purged (retention) still count.
     booked_years |= set(
         ScreeningHistory.objects.filter(
-            person_hash=person_hash(person.person_key),
+            person_hash__in=keys,
             screening_type=screening,
             fiscal_year__gt=fiscal_year - screening.interval_years,
             fiscal_year__lt=fiscal_year + screening.interval_years,

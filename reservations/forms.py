@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 NAME_MAX = 60
 FURIGANA_MAX = 60
 ADDRESS_MAX = 200
-PHONE_MAX = 20
 EMAIL_MAX = 254
 # Raw input longer than this is refused outright (a 100,000-character paste, a bot).
 RAW_MAX = 300
@@ -290,15 +289,14 @@ class CitizenDetailsForm(forms.Form):
         return address
 
     def clean_phone(self) -> str:
+        # Domestic form whatever was typed: "+81 (0)48-481-2211" → "048-481-2211", the
+        # way the health centre dials it.
         phone = normalise_phone(self.cleaned_data["phone"])
-        digits = phone.replace("-", "")
-        if not re.fullmatch(r"0\d{9,10}", digits):
+        if not phone:
             raise ValidationError(
                 _("Enter a phone number like 048-481-2211 or 090-1234-5678."), code="invalid"
             )
-        # Kept as typed (048-481-2211) when that fits the column; a hyphen between every
-        # digit does not, and the digits alone say the same.
-        return phone if len(phone) <= PHONE_MAX else digits
+        return phone
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

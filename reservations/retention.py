@@ -20,7 +20,7 @@ from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
 import audit
-from citizens.models import Citizen, person_hash
+from citizens.models import Citizen
 from reservations.models import (
     Notification,
     Reservation,
@@ -137,8 +137,9 @@ def screening_history_keep(*, reservation_ids: Iterable[int]) -> int:
     purge's transaction. Returns how many history rows were written.
     """
     rows = [
+        # The item's person_key is already the keyed hash (citizens.models.person_key).
         ScreeningHistory(
-            person_hash=person_hash(person_key),
+            person_hash=person_key,
             screening_type_id=screening_type_id,
             fiscal_year=fiscal_year,
         )

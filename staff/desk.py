@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from audit.context import AuditContext
-from citizens.models import person_key
+from citizens.models import person_keys
 from core.access import role_required
 from core.roles import HEALTH_CENTRE
 from reservations import services
@@ -187,8 +187,8 @@ def desk_find(request: HttpRequest) -> HttpResponse:
         found = Reservation.objects.filter(number=data["number"])
         by = "number"
     else:
-        key = person_key(data["furigana"], data["birth_date"])
-        found = Reservation.objects.filter(items__person_key=key).distinct()
+        keys = person_keys(data["furigana"], data["birth_date"])
+        found = Reservation.objects.filter(items__person_key__in=keys).distinct()
         by = "furigana_and_birth_date"
     reservations = list(found.order_by("status", "-created_at")[:MAX_RESULTS])
     audit.record(

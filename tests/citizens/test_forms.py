@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from citizens.forms import (
+    EARLIEST_BIRTH_DATE,
     ERAS,
     JapaneseDateField,
     date_from_parts,
@@ -113,8 +114,28 @@ def test_wareki_text_uses_gannen_for_the_first_year():
     assert wareki_text(date(2019, 5, 1)) == "令和元年5月1日"
 
 
-@given(st.dates(min_value=date(1912, 7, 30), max_value=TODAY))
-def test_every_date_round_trips_through_its_era(day):
+def test_a_birth_date_before_taisho_typed_in_western_years_is_shown_as_meiji():
+    born = parts("AD", "1905", "5", "1")
+    assert wareki_text(born) == "明治38年5月1日"
+    assert wareki_text(date(1912, 7, 29)) == "明治45年7月29日"
+    assert wareki_text(date(1912, 7, 30)) == "大正元年7月30日"
+    # The desk's search box reads it back in the same words, and a posted "M" too.
+    assert parse_date_text("明治38年5月1日", today=TODAY) == born
+    assert parse_date_text("M38.5.1", today=TODAY) == born
+    assert parts("M", "38", "5", "1") == born
+
+
+def test_the_residents_summary_shows_a_meiji_birth_date_with_its_era():
+    from django.utils import translation
+
+    from reservations.templatetags.resident import birth_date_text
+
+    with translation.override("ja"):
+        assert birth_date_text(date(1905, 5, 1)) == "1905年5月1日（明治38年5月1日）"
+
+
+@given(st.dates(min_value=EARLIEST_BIRTH_DATE, max_value=TODAY))
+def test_every_accepted_date_has_an_era_and_round_trips_through_it(day):
     era, year = era_of(day)
     assert parts(era.code, str(year), str(day.month), str(day.day)) == day
     assert parts("AD", str(day.year), str(day.month), str(day.day)) == day

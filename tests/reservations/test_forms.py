@@ -131,6 +131,32 @@ def test_implausible_phone_numbers_are_refused(phone):
 
 @pytest.mark.parametrize(
     "phone",
+    ["+81-48-481-2211", "+81 (0)48-481-2211", "＋８１－４８－４８１－２２１１", "0484812211"],
+)
+def test_international_and_full_width_phone_numbers_are_stored_in_the_domestic_form(phone):
+    f = form(phone=phone)
+    assert f.is_valid(), f.errors
+    assert f.to_details().phone == "048-481-2211"
+
+
+def test_a_foreign_phone_number_is_refused_in_words():
+    from django.utils import translation
+
+    with translation.override("ja"):
+        assert form(phone="+44 20 7946 0958").errors["phone"] == [
+            "電話番号は 048-481-2211 や 090-1234-5678 のように入力してください。"
+        ]
+
+
+@pytest.mark.parametrize("furigana", ["ヤマモト　ユウコ－", "ヤマモト ユウコ‐", "やまもと ゆうこ−"])
+def test_a_dash_typed_for_the_long_vowel_mark_is_accepted_as_one(furigana):
+    f = form(furigana=furigana)
+    assert f.is_valid(), f.errors
+    assert f.to_details().furigana == "ヤマモト ユウコー"
+
+
+@pytest.mark.parametrize(
+    "phone",
     ["0-9-0-1-2-3-4-5-6-7-8", "０９０ー１ー２ー３ー４ー５ー６ー７ー８", "(090)(1234)(5678)---"],
 )
 def test_a_valid_phone_number_always_fits_the_phone_column(phone):
