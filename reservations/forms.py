@@ -1,8 +1,8 @@
 """Forms of the resident's journey: they validate and normalise, nothing else.
 
 `CitizenDetailsForm` is also the staff phone desk's form, so it knows nothing about the web
-flow. Email is optional on both: many elderly residents have none. The signed state between the steps is
-reservations.tokens'.
+flow. Email is optional on both: many elderly residents have none. The signed state
+between the steps is reservations.tokens'.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ how the done page is found again (a short-lived cookie of the booking browser, n
 token in the address)."""
 
 import re
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
