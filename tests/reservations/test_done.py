@@ -293,3 +293,9 @@ def test_the_done_cookie_is_set_by_the_booking_post_only(client, scene):
         response = client.get(path)
         assert not response.cookies, path
         assert "public" in response["Cache-Control"]
+
+
+def test_confirm_page_says_before_booking_that_no_mail_will_be_sent(client, scene):
+    confirm = text_of(submit_details(client, scene.lung_hall, **NO_EMAIL))
+    assert "なし（メールは届きません）" in confirm
+    assert not Reservation.objects.exists()
