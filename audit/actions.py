@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 LABELS = {
     "audit.events.exported": _("Audit records exported as CSV"),
     "citizens.citizen.viewed": _("Resident's personal details opened"),
+    "citizens.citizen.listed": _("Residents' names and phones listed"),
     "reservations.reservation.viewed": _("Reservation opened"),
     "reservations.reservation.searched": _("Reservations searched"),
     "reservations.reservation.cancelled": _("Reservation cancelled by staff"),

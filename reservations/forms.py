@@ -1,8 +1,8 @@
 """Forms of the resident's journey: they validate and normalise, nothing else.
 
-`CitizenDetailsForm` is also the staff phone desk's form (with `require_email=False`), so
-it knows nothing about the web flow. The signed state between the steps is
-reservations.tokens'.
+`CitizenDetailsForm` is also the staff phone desk's form, so it knows nothing about the web
+flow. Email is optional on both: many elderly residents have none. The signed state
+between the steps is reservations.tokens'.
 """
 
 from __future__ import annotations
@@ -184,7 +184,11 @@ class CitizenDetailsForm(forms.Form):
     )
     email = NormalisedEmailField(
         label=_("Email address"),
-        help_text=_("We send the confirmation of your booking here."),
+        help_text=_(
+            "Optional. We send the confirmation and a reminder here. Without an email "
+            "address no mail is sent: keep your reservation number."
+        ),
+        required=False,
         max_length=None,
         error_messages={"required": _("Enter your email address.")},
         widget=forms.EmailInput(
@@ -193,7 +197,8 @@ class CitizenDetailsForm(forms.Form):
     )
     email_confirm = NormalisedEmailField(
         label=_("Email address again"),
-        help_text=_("Type it once more so that we can be sure it is right."),
+        help_text=_("Only if you gave an email address: type it once more to be sure it is right."),
+        required=False,
         max_length=None,
         error_messages={"required": _("Enter your email address again.")},
         widget=forms.EmailInput(
@@ -201,14 +206,18 @@ class CitizenDetailsForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, require_email: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, require_email: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Given twice when given at all (see clean); require_email=True for a channel
+        # that cannot do without it.
         self.require_email = require_email
-        if not require_email:
-            self.fields["email"].required = False
-            self.fields["email_confirm"].required = False
-            self.fields["email"].help_text = _("Optional. The confirmation is sent here.")
-            self.fields["email_confirm"].help_text = _("Only if an email address was given above.")
+        if require_email:
+            self.fields["email"].required = True
+            self.fields["email_confirm"].required = True
+            self.fields["email"].help_text = _("We send the confirmation of your booking here.")
+            self.fields["email_confirm"].help_text = _(
+                "Type it once more so that we can be sure it is right."
+            )
 
     def clean_name(self) -> str:
         name = normalise_name(self.cleaned_data["name"])

@@ -1,10 +1,10 @@
 """Signed values that carry the resident's journey without a session.
 
 The multi-step booking carries its state in a signed hidden field (`BookingState`), the
-proof of a successful look-up in a signed, expiring manage token, and the address of the
-"booking complete" page in a signed done token: a session row per visitor would melt on
-opening day, and a signed value cannot be altered by the browser. Each kind has its own
-salt, so one can never be passed off as another.
+proof of a successful look-up in a signed, expiring manage token, and the way back to the
+"booking complete" page in a short-lived signed cookie (DONE_COOKIE): a session row per
+visitor would melt on opening day, and a signed value cannot be altered by the browser.
+Each kind has its own salt, so one can never be passed off as another.
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from reservations.eligibility import CitizenDetails
 
 BOOKING_SALT = "reservations.booking.state"
 MANAGE_SALT = "reservations.manage"
-DONE_SALT = "reservations.done"
+# The done page's cookie: set by the booking POST only, read by /book/done/ and its print
+# page. Nothing secret is in their addresses (access logs keep paths). A new salt, so the
+# signed tokens of the old /book/done/<token>/ addresses, which logs hold, are no cookie.
+DONE_COOKIE = "kenshin_done"
+DONE_SALT = "reservations.done.browser"
+# Long enough to find a pen or a printer; short, because a library's shared PC shows the
+# page to whoever sits down next. After that the look-up (number + date of birth) shows it.
+DONE_MAX_AGE = 60 * 60
 # Longer than WCAG's 20-hour threshold: a resident who is interrupted never finds the
 # form has timed out. The booking itself re-checks everything when it is made.
 STATE_MAX_AGE = 24 * 60 * 60
@@ -100,16 +107,6 @@ def sign_manage_token(number: str) -> str:
 def read_manage_token(value: str) -> str:
     """The reservation number, or signing.BadSignature when forged or older than STATE_MAX_AGE."""
     return _read_token(value, MANAGE_SALT, "n")
-
-
-def sign_done_token(form_token: str) -> str:
-    """The address of the "booking complete" page: the booking's own random form token,
-    signed. Nothing in it can be counted or guessed."""
-    return signing.dumps({"t": form_token}, salt=DONE_SALT)
-
-
-def read_done_token(value: str) -> str:
-    return _read_token(value, DONE_SALT, "t")
 
 
 def _read_token(value: str, salt: str, key: str) -> str:

@@ -15,7 +15,10 @@ urlpatterns = [
     path("book/edit/", views.book_edit, name="book_edit"),
     path("book/choose/", views.book_choose, name="book_choose"),
     path("book/confirm/", views.book_confirm, name="book_confirm"),
-    path("book/done/<str:token>/", views.book_done, name="book_done"),
+    # Done: found through a short-lived cookie the booking POST sets; no token in the path.
+    path("book/done/", views.book_done, name="book_done"),
+    path("book/done/print/", views.book_done_print, name="book_done_print"),
+    path("book/done/<str:token>/", views.book_done_old_address, name="book_done_old_address"),
     # Look-up with reservation number + date of birth, then cancel or move.
     path("lookup/", views.lookup, name="lookup"),
     path("lookup/booking/", views.manage, name="manage"),

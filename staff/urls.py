@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staff import desk, views
+from staff import desk, no_email, views
 
 app_name = "staff"
 urlpatterns = [
@@ -17,4 +17,6 @@ urlpatterns = [
     path("desk/reservations/<int:pk>/", desk.desk_reservation, name="desk_reservation"),
     path("desk/reservations/<int:pk>/move/", desk.desk_move, name="desk_move"),
     path("desk/reservations/<int:pk>/cancel/", desk.desk_cancel, name="desk_cancel"),
+    # Bookings without email, for a phone call or a postcard (health centre).
+    path("no-email/", no_email.no_email_list, name="no_email"),
 ]

@@ -1,7 +1,8 @@
 """The booking journey: what is offered, where places are free, and booking one.
 
 Home and availability are public (cacheable) pages; the steps of booking (details, extra
-screenings of a set, confirm, done) carry their state in signed hidden fields. Views parse,
+screenings of a set, confirm) carry their state in signed hidden fields, and the done page
+is found again through a short-lived signed cookie that the booking POST sets. Views parse,
 call a service and render; the rules live in eligibility, queries and services.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -38,11 +40,12 @@ from reservations.models import Reservation, ScreeningType, Slot, SlotState
 from reservations.templatetags.resident import month_text, translated
 from reservations.time_forms import ExtrasForm
 from reservations.tokens import (
+    DONE_COOKIE,
+    DONE_MAX_AGE,
+    DONE_SALT,
     BookingState,
     is_form_token,
     new_form_token,
-    read_done_token,
-    sign_done_token,
 )
 from reservations.views.http import allow, bad_request, page, private, public, refuse
 
@@ -416,8 +419,9 @@ def book_confirm(request: HttpRequest) -> HttpResponse:
         # FormTokenReused: a form token only comes back to the person who was given it.
         return bad_request(request)
     # 303: the browser fetches the done page with GET, so reloading it never re-posts.
-    response = redirect(reverse("reservations:book_done", args=[sign_done_token(state.form_token)]))
+    response = redirect(reverse("reservations:book_done"))
     response.status_code = 303
+    _remember_booking(response, state.form_token)
     return response
 
 
@@ -426,24 +430,85 @@ def already_booked(request: HttpRequest, already: AlreadyBooked) -> HttpResponse
     return refuse(request, "already_booked", params={"screening": name})
 
 
+# --- Done ---------------------------------------------------------------------------------
+
+
+def _remember_booking(response: HttpResponse, form_token: str) -> None:
+    """Let this browser, and only it, open the done page for a while.
+
+    The booking's own random form token, signed, in an HttpOnly cookie: the done page's
+    address holds nothing (access logs keep paths), and the cookie is useless after
+    DONE_MAX_AGE. Set after the booking POST only; the public pages never set a cookie.
+    """
+    response.set_signed_cookie(
+        DONE_COOKIE,
+        form_token,
+        salt=DONE_SALT,
+        max_age=DONE_MAX_AGE,
+        secure=settings.CSRF_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _remembered_booking(request: HttpRequest) -> Reservation | None:
+    """The booking this browser has just made, or None (no cookie, forged, expired, purged)."""
+    form_token = request.get_signed_cookie(
+        DONE_COOKIE, default=None, salt=DONE_SALT, max_age=DONE_MAX_AGE
+    )
+    if not form_token or not is_form_token(form_token):
+        return None
+    return Reservation.objects.select_related("citizen").filter(form_token=form_token).first()
+
+
+def _done_expired(request: HttpRequest) -> HttpResponse:
+    # The refusal page ends with the health centre's phone number, for whoever did not
+    # keep the reservation number.
+    return refuse(request, "done_expired")
+
+
 @allow("GET")
 @private
-def book_done(request: HttpRequest, token: str) -> HttpResponse:
+def book_done(request: HttpRequest) -> HttpResponse:
     """The reservation number, large, and what to do next. Safe to reload and print.
 
-    The signed token in the address shows the number and the screening, never personal
-    data: the address may end up in a log.
+    Only the browser that booked sees it, for DONE_MAX_AGE (see _remember_booking); then
+    a page that says how to look the booking up.
     """
-    try:
-        form_token = read_done_token(token)
-    except signing.BadSignature:
-        return refuse(request, "done_expired")
-    reservation = Reservation.objects.filter(form_token=form_token).first()
+    reservation = _remembered_booking(request)
     if reservation is None:
-        raise Http404
+        return _done_expired(request)
     return page(
         request,
         "reservations/book_done.html",
         {"reservation": reservation, **queries.booking_context(reservation)},
         switch_language=True,
     )
+
+
+@allow("GET")
+@private
+def book_done_print(request: HttpRequest) -> HttpResponse:
+    """The same booking on one printable sheet: everything needed on the day. A plain
+    link from the done page, so printing needs no JavaScript."""
+    reservation = _remembered_booking(request)
+    if reservation is None:
+        return _done_expired(request)
+    return page(
+        request,
+        "reservations/book_done_print.html",
+        {
+            "reservation": reservation,
+            # The address as the mail gives it: the slip goes on the fridge, not online.
+            "lookup_url": settings.SITE_URL + reverse("reservations:lookup"),
+            **queries.booking_context(reservation),
+        },
+    )
+
+
+@allow("GET")
+@private
+def book_done_old_address(request: HttpRequest, token: str) -> HttpResponse:
+    """/book/done/<token>/, the old done address, which access logs hold: it shows
+    nothing any more, only how to look the booking up."""
+    return _done_expired(request)

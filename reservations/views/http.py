@@ -8,7 +8,8 @@ Two kinds of page:
 - Form pages carry the CSRF cookie and are never cached. There is no session: the state
   between steps travels in signed hidden fields (reservations.tokens.BookingState) and the
   proof of a successful look-up in a signed, expiring token, always in POST bodies so that
-  neither ends up in an access log or the browser history.
+  neither ends up in an access log or the browser history. The done page is found again
+  through a signed, hour-long cookie that only the booking POST sets (views.booking).
 """
 
 from __future__ import annotations

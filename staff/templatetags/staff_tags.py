@@ -22,6 +22,9 @@ def staff_links(user: Any) -> list[dict[str, Any]]:
     links = []
     if roles.HEALTH_CENTRE in held:
         links.append({"key": "desk", "url": reverse("staff:home"), "label": _("Phone desk")})
+        links.append(
+            {"key": "no_email", "url": reverse("staff:no_email"), "label": _("Without email")}
+        )
         links.append({"key": "exports", "url": "/staff/exports/", "label": _("Export batches")})
     if admin:
         links.append({"key": "audit", "url": "/staff/audit/", "label": _("Audit trail")})

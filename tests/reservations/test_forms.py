@@ -106,8 +106,14 @@ def test_email_confirmation_ignores_case():
     assert form(email="Hanako@Example.jp", email_confirm="hanako@example.jp").is_valid()
 
 
-def test_email_is_required_for_residents():
+def test_email_is_optional_for_residents_too():
     f = form(email="", email_confirm="")
+    assert f.is_valid(), f.errors
+    assert f.to_details().email == ""
+
+
+def test_email_can_still_be_required_by_a_channel_that_needs_it():
+    f = CitizenDetailsForm({**VALID, "email": "", "email_confirm": ""}, require_email=True)
     assert not f.is_valid()
     assert "email" in f.errors
 
