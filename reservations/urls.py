@@ -15,6 +15,8 @@ urlpatterns = [
     path("book/edit/", views.book_edit, name="book_edit"),
     path("book/choose/", views.book_choose, name="book_choose"),
     path("book/confirm/", views.book_confirm, name="book_confirm"),
+    # The language switch of the steps above: the same step in the other language.
+    path("book/language/", views.book_language, name="book_language"),
     path("book/done/<str:token>/", views.book_done, name="book_done"),
     # Look-up with reservation number + date of birth, then cancel or move.
     path("lookup/", views.lookup, name="lookup"),

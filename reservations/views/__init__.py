@@ -9,6 +9,7 @@ from reservations.views.booking import (
     book_done,
     book_edit,
     book_extras,
+    book_language,
     home,
 )
 from reservations.views.lookup import cancel, lookup, manage, move, move_times
@@ -21,6 +22,7 @@ __all__ = [
     "book_done",
     "book_edit",
     "book_extras",
+    "book_language",
     "cancel",
     "home",
     "lookup",
