@@ -28,6 +28,9 @@ DRAFT_SALT = "reservations.booking.draft"
 # form has timed out. The booking itself re-checks everything when it is made.
 STATE_MAX_AGE = 24 * 60 * 60
 
+# No signed value the browser sends back may be longer than this.
+SIGNED_MAX_LENGTH = 20_000
+
 _FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
@@ -54,7 +57,7 @@ class BookingState:
     @classmethod
     def loads(cls, value: str) -> BookingState:
         """Raises signing.BadSignature (tampered or expired) or ValueError (malformed)."""
-        if not value or len(value) > 20_000:
+        if not value or len(value) > SIGNED_MAX_LENGTH:
             raise signing.BadSignature("missing or oversized state")
         data = signing.loads(value, salt=BOOKING_SALT, max_age=STATE_MAX_AGE)
         try:
@@ -106,7 +109,7 @@ class DetailsDraft:
     @classmethod
     def loads(cls, value: str) -> DetailsDraft:
         """Raises signing.BadSignature (tampered or expired) or ValueError (malformed)."""
-        if not value or len(value) > 20_000:
+        if not value or len(value) > SIGNED_MAX_LENGTH:
             raise signing.BadSignature("missing or oversized draft")
         data = signing.loads(value, salt=DRAFT_SALT, max_age=STATE_MAX_AGE)
         try:

@@ -38,6 +38,7 @@ from reservations.models import Reservation, ScreeningType, Slot, SlotState
 from reservations.templatetags.resident import month_text, translated
 from reservations.time_forms import ExtrasForm
 from reservations.tokens import (
+    SIGNED_MAX_LENGTH,
     BookingState,
     DetailsDraft,
     is_form_token,
@@ -234,7 +235,9 @@ def _details_page(
             if any(key == name or key.startswith(f"{name}_") for name in form.fields)
         }
         draft = DetailsDraft(slot.pk, form_token, typed, previous.dumps() if previous else "")
-        switch = ("reservations:book_language", {"step": "book", "draft": draft.dumps()})
+        signed = draft.dumps()
+        if len(signed) <= SIGNED_MAX_LENGTH:  # else (a huge paste) no switch, and why
+            switch = ("reservations:book_language", {"step": "book", "draft": signed})
     elif previous is not None:  # back from step 2 or 3
         switch = ("reservations:book_language", {"step": "book_edit", "state": previous.dumps()})
     return page(

@@ -227,3 +227,14 @@ def test_get_pages_link_to_the_same_page_in_the_other_language(client, scene):
     Slot.objects.filter(pk=scene.lung_hall.pk).update(opens_at=timezone.now() + timedelta(days=2))
     refused = client.get(f"/book/{scene.lung_hall.pk}/")
     assert f'href="/en/book/{scene.lung_hall.pk}/"' in header(refused)
+
+
+def test_a_details_form_too_big_to_re_post_offers_no_switch_and_says_why(client, scene):
+    import secrets
+
+    noise = secrets.token_hex(20_000)  # incompressible, far past every field's limit
+    response = submit_details(client, scene.lung_slot, address=noise)
+    assert response.status_code == 400
+    nav = header(response)
+    assert "language-switch" not in nav.split("</li>")[0].replace("language-switch__note", "")
+    assert "The language cannot be switched on this page" in nav
