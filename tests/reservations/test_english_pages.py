@@ -22,6 +22,7 @@ from tests.reservations.english_pages import (
     visible_text,
 )
 from tests.reservations.test_views import (
+    PERSON,
     Scene,
     book,
     hidden,
@@ -84,6 +85,22 @@ def english_pages(client, scene):
     booked = client.post("/en/book/confirm/", {"state": hidden(confirm, "state")})
     pages.append(("done", client.get(booked["Location"])))
     pages.append(("lookup", client.get("/en/lookup/")))
+    found = client.post(
+        "/en/lookup/",
+        {
+            "number": Reservation.objects.get().display_number,
+            "birth_date_era": PERSON["birth_date_era"],
+            "birth_date_year": PERSON["birth_date_year"],
+            "birth_date_month": PERSON["birth_date_month"],
+            "birth_date_day": PERSON["birth_date_day"],
+        },
+    )
+    token = hidden(found, "token")
+    pages += [
+        ("booking found", found),
+        ("move", client.post("/en/lookup/move/", {"token": token})),
+        ("cancel?", client.post("/en/lookup/cancel/", {"token": token})),
+    ]
     Slot.objects.filter(pk=scene.lung_hall.pk).update(opens_at=timezone.now() + timedelta(days=2))
     pages.append(("refusal: not open yet", client.get(f"/en/book/{scene.lung_hall.pk}/")))
     pages.append(("refusal: bad request", client.post("/en/book/extras/", {"state": "x"})))
