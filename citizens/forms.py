@@ -54,16 +54,18 @@ ERAS = {
 }
 _ERA_BY_NAME = {era.name: era for era in ERAS.values()}
 
+# English labels name the era in English only: an <option> cannot mark a word as
+# Japanese (lang="ja"), so the kanji are left to the Japanese page.
 # The select offers 西暦 first (what browsers autofill) and 昭和 next (most residents who
 # book a cancer screening were born in 昭和). 明治 is read (the desk's search box, a posted
 # "M") and shown, but not offered: it would be one more option for residents aged 114 or
 # more, who can type the 西暦 year.
 ERA_CHOICES = [
     (WESTERN, _("Western calendar (e.g. 1970)")),
-    ("S", _("Showa (昭和)")),
-    ("H", _("Heisei (平成)")),
-    ("R", _("Reiwa (令和)")),
-    ("T", _("Taisho (大正)")),
+    ("S", _("Showa")),
+    ("H", _("Heisei")),
+    ("R", _("Reiwa")),
+    ("T", _("Taisho")),
 ]
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)

@@ -300,6 +300,11 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates read one way everywhere ("Thursday 3 December 2026", "31 March 2027"):
+# config/formats/en replaces Django's American "March 31, 2027" wherever a named format
+# (DATE_FORMAT …) is used, in the admin too. The residents' pages and mail use
+# reservations.display, which picks from the same family.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
@@ -348,6 +353,10 @@ SITE_URL = _read("SITE_URL", env.str, "http://127.0.0.1:8000").rstrip("/")
 # --- The city and its health centre --------------------------------------------------------
 CITY_NAME = _read("CITY_NAME", env.str, "新座市")
 HEALTH_CENTRE_NAME = _read("HEALTH_CENTRE_NAME", env.str, "新座市保健センター")
+# English names for the English pages and mail (e.g. "Niiza City", "Niiza City Health
+# Centre"); empty = the Japanese names, marked lang="ja" (reservations.display).
+CITY_NAME_EN = _read("CITY_NAME_EN", env.str, "")
+HEALTH_CENTRE_NAME_EN = _read("HEALTH_CENTRE_NAME_EN", env.str, "")
 HEALTH_CENTRE_PHONE = _read("HEALTH_CENTRE_PHONE", env.str, "048-481-2211")
 # Postal codes (7 digits, hyphen optional) that belong to the city; empty = accept any.
 CITY_POSTAL_CODES = [

@@ -12,11 +12,11 @@ from datetime import date, datetime
 from typing import Protocol
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from citizens.models import person_key as make_person_key
 from citizens.models import person_keys as make_person_keys
+from reservations.display import datetime_text, day_text
 from reservations.language import screening_name
 from reservations.models import (
     Reservation,
@@ -80,7 +80,7 @@ class Reason:
 
 
 def _fy_end_text(screening_date: date) -> str:
-    return date_format(fiscal_year_end(fiscal_year_of(screening_date)), "DATE_FORMAT")
+    return day_text(fiscal_year_end(fiscal_year_of(screening_date)))
 
 
 def eligibility_reasons(
@@ -112,7 +112,7 @@ def eligibility_reasons(
         )
     state = slot.window_state(now)
     if state == SlotState.NOT_OPEN:
-        opens = date_format(timezone.localtime(slot.opens_at), "DATETIME_FORMAT")
+        opens = datetime_text(slot.opens_at)
         reasons.append(
             Reason("not_open", _("Booking for this time opens on %(opens)s.") % {"opens": opens})
         )
@@ -204,8 +204,8 @@ def eligibility_reasons(
                 % {
                     **params,
                     "years": screening.interval_years,
-                    "start": date_format(date(other, 4, 1), "DATE_FORMAT"),
-                    "end": date_format(fiscal_year_end(other), "DATE_FORMAT"),
+                    "start": day_text(date(other, 4, 1)),
+                    "end": day_text(fiscal_year_end(other)),
                 },
             )
         )

@@ -31,6 +31,7 @@ from citizens.normalize import (
     normalise_postal_code,
     strip_invisible,
 )
+from reservations.display import city_name, health_centre_name
 from reservations.eligibility import CitizenDetails, Reason
 from reservations.models import RESERVATION_NUMBER_DIGITS
 from reservations.templatetags.resident import (
@@ -274,8 +275,8 @@ class CitizenDetailsForm(forms.Form):
                 )
                 % {
                     "code": format_postal_code(code),
-                    "city": settings.CITY_NAME,
-                    "centre": settings.HEALTH_CENTRE_NAME,
+                    "city": city_name(),
+                    "centre": health_centre_name(),
                     "phone": settings.HEALTH_CENTRE_PHONE,
                 },
                 code="not_resident",

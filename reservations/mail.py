@@ -19,7 +19,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from reservations.display import (
+    city_name,
     date_text,
+    health_centre_name,
     list_text,
     subject_date_text,
     time_text,
@@ -110,8 +112,10 @@ def _context(notification: Notification, language: str) -> dict[str, Any]:
         "total_fee_text": yen(total),
         "lookup_url": lookup_url(language),
         "site_url": settings.SITE_URL + reverse("reservations:home"),
-        "city_name": settings.CITY_NAME,
-        "health_centre_name": settings.HEALTH_CENTRE_NAME,
+        "city_name": city_name(),
+        # A <title> cannot mark a language: without an English name it leaves the city out.
+        "title_city_name": "" if is_english() and not settings.CITY_NAME_EN else city_name(),
+        "health_centre_name": health_centre_name(),
         "health_centre_phone": settings.HEALTH_CENTRE_PHONE,
         "reminder_days": settings.REMINDER_DAYS_BEFORE,
         "can_reply": bool(settings.EMAIL_REPLY_TO),
@@ -160,6 +164,8 @@ def build_message(notification: Notification) -> mail.EmailMultiAlternatives:
             # RFC 3834: an automatic message; out-of-office replies should not answer it.
             "Auto-Submitted": "auto-generated",
             "X-Auto-Response-Suppress": "All",
+            # The mail's one language (RFC 3282), as <html lang> says in its HTML part.
+            "Content-Language": language,
         },
     )
     message.attach_alternative(html, "text/html")

@@ -1,10 +1,11 @@
 """Signed values that carry the resident's journey without a session.
 
 The multi-step booking carries its state in a signed hidden field (`BookingState`), the
-proof of a successful look-up in a signed, expiring manage token, and the way back to the
-"booking complete" page in a short-lived signed cookie (DONE_COOKIE): a session row per
-visitor would melt on opening day, and a signed value cannot be altered by the browser.
-Each kind has its own salt, so one can never be passed off as another.
+proof of a successful look-up in a signed, expiring manage token, the way back to the
+"booking complete" page in a short-lived signed cookie (DONE_COOKIE), and the details
+form as typed in a signed draft (for the language switch of a form with errors): a
+session row per visitor would melt on opening day, and a signed value cannot be altered
+by the browser. Each kind has its own salt, so one can never be passed off as another.
 """
 
 from __future__ import annotations
@@ -29,9 +30,13 @@ DONE_SALT = "reservations.done.browser"
 # Long enough to find a pen or a printer; short, because a library's shared PC shows the
 # page to whoever sits down next. After that the look-up (number + date of birth) shows it.
 DONE_MAX_AGE = 60 * 60
+DRAFT_SALT = "reservations.booking.draft"
 # Longer than WCAG's 20-hour threshold: a resident who is interrupted never finds the
 # form has timed out. The booking itself re-checks everything when it is made.
 STATE_MAX_AGE = 24 * 60 * 60
+
+# No signed value the browser sends back may be longer than this.
+SIGNED_MAX_LENGTH = 20_000
 
 _FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
@@ -59,7 +64,7 @@ class BookingState:
     @classmethod
     def loads(cls, value: str) -> BookingState:
         """Raises signing.BadSignature (tampered or expired) or ValueError (malformed)."""
-        if not value or len(value) > 20_000:
+        if not value or len(value) > SIGNED_MAX_LENGTH:
             raise signing.BadSignature("missing or oversized state")
         data = signing.loads(value, salt=BOOKING_SALT, max_age=STATE_MAX_AGE)
         try:
@@ -93,6 +98,39 @@ class BookingState:
         values = asdict(details)
         values["birth_date"] = details.birth_date.isoformat()
         return values
+
+
+@dataclass
+class DetailsDraft:
+    """The details form as typed (errors and all), for its language switch: the same form,
+    re-checked, in the other language. Signed so that it comes back as it was sent."""
+
+    slot_id: int
+    form_token: str
+    data: dict[str, str]
+    previous_state: str = ""
+
+    def dumps(self) -> str:
+        return signing.dumps(asdict(self), salt=DRAFT_SALT, compress=True)
+
+    @classmethod
+    def loads(cls, value: str) -> DetailsDraft:
+        """Raises signing.BadSignature (tampered or expired) or ValueError (malformed)."""
+        if not value or len(value) > SIGNED_MAX_LENGTH:
+            raise signing.BadSignature("missing or oversized draft")
+        data = signing.loads(value, salt=DRAFT_SALT, max_age=STATE_MAX_AGE)
+        try:
+            draft = cls(
+                slot_id=int(data["slot_id"]),
+                form_token=str(data["form_token"]),
+                data={str(k): str(v) for k, v in dict(data["data"]).items()},
+                previous_state=str(data.get("previous_state") or ""),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError("malformed draft") from exc
+        if not is_form_token(draft.form_token):
+            raise ValueError("malformed draft")
+        return draft
 
 
 def sign_manage_token(number: str) -> str:

@@ -19,6 +19,8 @@ urlpatterns = [
     path("book/done/", views.book_done, name="book_done"),
     path("book/done/print/", views.book_done_print, name="book_done_print"),
     path("book/done/<str:token>/", views.book_done_old_address, name="book_done_old_address"),
+    # The language switch of the steps above: the same step in the other language.
+    path("book/language/", views.book_language, name="book_language"),
     # Look-up with reservation number + date of birth, then cancel or move.
     path("lookup/", views.lookup, name="lookup"),
     path("lookup/booking/", views.manage, name="manage"),

@@ -14,15 +14,24 @@ from datetime import date, datetime
 from typing import Any
 
 from django import template
-from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from citizens.forms import wareki_text
 from citizens.models import Sex
 from citizens.normalize import format_postal_code
-from reservations.display import date_text, short_date_text, time_text, translated, yen
+from reservations.display import (
+    date_text,
+    datetime_text,
+    day_text,
+    short_date_text,
+    time_text,
+    translated,
+    yen,
+)
+from reservations.display import month_text as _month_text
 from reservations.language import is_english, pick_translation
 
 register = template.Library()
@@ -33,12 +42,17 @@ register.filter("date_text", date_text)
 register.filter("short_date_text", short_date_text)
 register.filter("time_text", time_text)
 register.filter("yen", yen)
+register.filter("datetime_text", datetime_text)
+register.filter("day_text", day_text)
 
 
-# Kana, kanji (with 々 〆 〇) and half-width kana: text a screen reader must read as Japanese.
-_JAPANESE = re.compile(
-    r"[\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"
-)
+# Kana, kanji, Japanese punctuation and full-width forms: text a screen reader must read
+# as Japanese.
+_JP = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_JAPANESE = re.compile(f"[{_JP}]")
+# A run of Japanese inside an English sentence: "ヤマダ ハナコ", "新座市野火止1-2-3", "(氏名)"'s
+# 氏名. Spaces and digits inside the run belong to it; digits right after it too (an address).
+_JAPANESE_RUN = re.compile(f"(?:[{_JP}][{_JP}\\d\\s-]*[{_JP}]|[{_JP}])[\\d-]*(?<!-)")
 
 
 @register.filter
@@ -58,18 +72,27 @@ def is_japanese_on_english_page(text: object) -> bool:
 
 
 @register.filter
+def japanese_runs(text: object) -> str:
+    """An English sentence (a label, a hint, an error) with the Japanese in it — an example
+    name, an era, 氏名 — marked lang="ja" on English pages; escaped, unchanged elsewhere."""
+    text = "" if text is None else str(text)
+    if not is_japanese_on_english_page(text):
+        return conditional_escape(text)
+    parts, last = [], 0
+    for run in _JAPANESE_RUN.finditer(text):
+        parts.append(conditional_escape(text[last : run.start()]))
+        parts.append(format_html('<span lang="ja">{}</span>', run.group(0)))
+        last = run.end()
+    parts.append(conditional_escape(text[last:]))
+    return mark_safe("".join(parts))  # noqa: S308 - every part is escaped above
+
+
+@register.filter
 def translated_html(obj: Any, field: str) -> str:
     """translated, escaped, and marked lang="ja" when an English page shows the Japanese
     because the English column is empty."""
     text, fell_back = pick_translation(obj, field)
     return japanese(text) if fell_back else conditional_escape(text)
-
-
-@register.filter
-def datetime_text(value: datetime | None) -> str:
-    if not value:
-        return ""
-    return f"{date_text(value)} {time_text(value)}"
 
 
 @register.filter
@@ -80,7 +103,7 @@ def month_text(value: str) -> str:
         day = date(year, month, 1)
     except (TypeError, ValueError):
         return str(value)
-    return date_format(day, "F Y") if is_english() else f"{year}年{month}月"
+    return _month_text(day.year, day.month)
 
 
 @register.filter
@@ -107,8 +130,8 @@ def birth_date_text(value: date | None) -> str:
     if not value:
         return ""
     if is_english():
-        return date_format(value, "j F Y")
-    return f"{date_format(value, 'Y年n月j日')}（{wareki_text(value)}）"
+        return day_text(value)
+    return f"{day_text(value)}（{wareki_text(value)}）"
 
 
 @register.filter
@@ -124,7 +147,7 @@ def postal_code_text(value: str | None) -> str:
 @register.simple_tag
 def who_text(screening: Any, fiscal_year: int | str) -> str:
     """Who a screening is for, in words: age on 31 March, sex, interval."""
-    end = date_format(date(int(fiscal_year) + 1, 3, 31), "DATE_FORMAT")
+    end = day_text(date(int(fiscal_year) + 1, 3, 31))
     if screening.max_age is not None:
         age = _("Aged %(min)s to %(max)s on %(date)s") % {
             "min": screening.min_age,

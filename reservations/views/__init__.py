@@ -11,6 +11,7 @@ from reservations.views.booking import (
     book_done_print,
     book_edit,
     book_extras,
+    book_language,
     home,
 )
 from reservations.views.lookup import cancel, lookup, manage, move, move_times
@@ -25,6 +26,7 @@ __all__ = [
     "book_done_print",
     "book_edit",
     "book_extras",
+    "book_language",
     "cancel",
     "home",
     "lookup",

@@ -17,11 +17,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from reservations import queries, services
+from reservations.display import datetime_text
 from reservations.eligibility import CitizenDetails, eligibility_reasons
 from reservations.errors import (
     AlreadyBooked,
@@ -43,7 +43,9 @@ from reservations.tokens import (
     DONE_COOKIE,
     DONE_MAX_AGE,
     DONE_SALT,
+    SIGNED_MAX_LENGTH,
     BookingState,
+    DetailsDraft,
     is_form_token,
     new_form_token,
 )
@@ -162,7 +164,7 @@ def _slot_unavailable(request: HttpRequest, slot: Slot, now: datetime) -> HttpRe
     """The chosen time cannot be booked now: say why and offer the nearest free ones."""
     state = slot.window_state(now)
     if state in (SlotState.NOT_OPEN, SlotState.CLOSED):
-        opens = date_format(timezone.localtime(slot.opens_at), "DATETIME_FORMAT")
+        opens = datetime_text(slot.opens_at)
         return refuse(
             request, state, params={"opens": opens}, link_args=(slot.screening_type.code,)
         )
@@ -191,12 +193,8 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
         return bad_request(request)
     previous = _load_state(request) if request.POST.get("state") else None
     form = CitizenDetailsForm(request.POST)
-    if not form.is_valid():
-        return _details_page(request, slot, form, form_token, previous=previous, status=400)
-    details = form.to_details()
-    reasons = eligibility_reasons(slot=slot, person=details, now=now, check_places=False)
-    if reasons:
-        add_eligibility_errors(form, reasons)
+    details = _checked_details(form, slot, now)
+    if details is None:
         return _details_page(request, slot, form, form_token, previous=previous, status=400)
 
     state = BookingState(form_token, [slot.pk], BookingState.pack_details(details))
@@ -209,6 +207,19 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     return _extras_or_confirm(request, state, slot, details, chosen=chosen, now=now)
 
 
+def _checked_details(form: CitizenDetailsForm, slot: Slot, now: datetime) -> CitizenDetails | None:
+    """The details if the form is valid and the person may book `slot`; else None, with
+    the reasons added to the form."""
+    if not form.is_valid():
+        return None
+    details = form.to_details()
+    reasons = eligibility_reasons(slot=slot, person=details, now=now, check_places=False)
+    if reasons:
+        add_eligibility_errors(form, reasons)
+        return None
+    return details
+
+
 def _details_page(
     request: HttpRequest,
     slot: Slot,
@@ -219,6 +230,19 @@ def _details_page(
     status: int = 200,
     switch_language: bool = False,
 ) -> HttpResponse:
+    switch: tuple[str, dict[str, str]] | None = None
+    if form.is_bound:  # what was typed, errors and all
+        typed = {
+            key: value
+            for key, value in form.data.items()
+            if any(key == name or key.startswith(f"{name}_") for name in form.fields)
+        }
+        draft = DetailsDraft(slot.pk, form_token, typed, previous.dumps() if previous else "")
+        signed = draft.dumps()
+        if len(signed) <= SIGNED_MAX_LENGTH:  # else (a huge paste) no switch, and why
+            switch = ("reservations:book_language", {"step": "book", "draft": signed})
+    elif previous is not None:  # back from step 2 or 3
+        switch = ("reservations:book_language", {"step": "book_edit", "state": previous.dumps()})
     return page(
         request,
         "reservations/book_details.html",
@@ -230,6 +254,7 @@ def _details_page(
         },
         status=status,
         switch_language=switch_language,
+        language_switch=switch,
     )
 
 
@@ -249,11 +274,30 @@ def _extras_or_confirm(
         state.slot_ids = [primary.pk]
         return _confirm_page(request, state, [primary], details, can_change=False)
     form = ExtrasForm(candidates=candidates, initial_ids=chosen)
+    return _extras_page(request, state, primary, form, details, chosen=chosen, status=status)
+
+
+def _extras_page(
+    request: HttpRequest,
+    state: BookingState,
+    primary: Slot,
+    form: ExtrasForm,
+    details: CitizenDetails,
+    *,
+    chosen: Sequence[int] = (),
+    status: int = 200,
+) -> HttpResponse:
+    # The switch carries the screenings already chosen, so that they stay ticked.
+    switching = BookingState(state.form_token, [primary.pk, *chosen], state.details)
     return page(
         request,
         "reservations/book_extras.html",
         {"state": state.dumps(), "primary": primary, "form": form, "details": details},
         status=status,
+        language_switch=(
+            "reservations:book_language",
+            {"step": "book_extras", "state": switching.dumps()},
+        ),
     )
 
 
@@ -279,6 +323,10 @@ def _confirm_page(
             "can_change_screenings": can_change,
         },
         status=status,
+        language_switch=(
+            "reservations:book_language",
+            {"step": "book_confirm", "state": state.dumps()},
+        ),
     )
 
 
@@ -329,12 +377,7 @@ def book_extras(request: HttpRequest) -> HttpResponse:
     candidates = queries.set_candidates(primary, details, timezone.now())
     form = ExtrasForm(request.POST, candidates=candidates)
     if not form.is_valid():
-        return page(
-            request,
-            "reservations/book_extras.html",
-            {"state": state.dumps(), "primary": primary, "form": form, "details": details},
-            status=400,
-        )
+        return _extras_page(request, state, primary, form, details, status=400)
     extra = form.chosen_slots()
     state.slot_ids = [primary.pk, *(s.pk for s in extra)]
     return _confirm_page(request, state, [primary, *extra], details, can_change=True)
@@ -348,8 +391,52 @@ def book_edit(request: HttpRequest) -> HttpResponse:
     if loaded is None:
         return bad_request(request)
     state, slots = loaded
+    return _edit_page(request, state, slots[0])
+
+
+def _edit_page(request: HttpRequest, state: BookingState, slot: Slot) -> HttpResponse:
     form = CitizenDetailsForm(initial=CitizenDetailsForm.initial_from(state.person()))
-    return _details_page(request, slots[0], form, state.form_token, previous=state)
+    return _details_page(request, slot, form, state.form_token, previous=state)
+
+
+@allow("POST")
+@private
+def book_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switch on a booking step reached by POST: the same step again,
+    in the language of this address, with everything typed or chosen so far.
+
+    `step` names the view whose page is shown again; what it shows comes only from the
+    signed state (or, for the details form with errors, the signed draft of it), so a
+    tampered one is refused like anywhere else in the booking.
+    """
+    step = request.POST.get("step", "")
+    if step == "book":
+        return _details_again(request)
+    loaded = _state_and_slots(request)
+    if loaded is None or step not in ("book_edit", "book_extras", "book_confirm"):
+        return bad_request(request)
+    state, slots = loaded
+    details = state.person()
+    if step == "book_edit":
+        return _edit_page(request, state, slots[0])
+    if step == "book_extras":
+        return _extras_or_confirm(request, state, slots[0], details, chosen=state.slot_ids[1:])
+    return _confirm_page(request, state, slots, details)
+
+
+def _details_again(request: HttpRequest) -> HttpResponse:
+    """The details form as it was typed, checked again: its errors in this language."""
+    try:
+        draft = DetailsDraft.loads(request.POST.get("draft", ""))
+        previous = BookingState.loads(draft.previous_state) if draft.previous_state else None
+    except (signing.BadSignature, ValueError):
+        return bad_request(request)
+    slot = _slot_or_404(draft.slot_id)
+    form = CitizenDetailsForm(draft.data)
+    valid = _checked_details(form, slot, timezone.now()) is not None
+    return _details_page(
+        request, slot, form, draft.form_token, previous=previous, status=200 if valid else 400
+    )
 
 
 @allow("POST")

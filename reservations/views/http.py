@@ -23,7 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse, translate_url
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 
 from reservations.forms import error_summary
 from reservations.refusals import PAGES
@@ -101,16 +101,27 @@ def page(
     *,
     status: int = 200,
     switch_language: bool = False,
+    language_switch: tuple[str, Mapping[str, str]] | None = None,
 ) -> HttpResponse:
-    """render() plus the other language's address for the header's language link.
+    """render() plus the header's way to the other language, which keeps the resident's place.
 
-    Only pages reached by GET get a link to themselves in the other language; a page that
-    answers a POST links to the other language's top page instead.
+    A page reached by GET links to itself in the other language (`switch_language` is
+    implied). A page that answers a POST cannot be a link without losing what was sent:
+    `language_switch` = (URL name, hidden fields) makes the header a small form that re-posts
+    them (the signed booking state) to that view in the other language; without it the
+    header says why there is no switch here.
     """
     context = dict(context or {})
-    if switch_language:
-        other = "en" if get_language() == "ja" else "ja"
+    other = "en" if get_language() == "ja" else "ja"
+    if language_switch is not None:
+        name, fields = language_switch
+        with override(other):
+            action = reverse(name)
+        context["language_switch"] = {"action": action, "fields": list(fields.items())}
+    elif switch_language or request.method in ("GET", "HEAD"):
         context["alternate_url"] = translate_url(request.get_full_path(), other)
+    else:
+        context["language_switch_unavailable"] = True
     if "form" in context and "errors" not in context:
         context["errors"] = error_summary(context["form"])
     return render(request, template, context, status=status)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from reservations import queries, ratelimit, services
+from reservations.display import health_centre_name
 from reservations.errors import (
     AlreadyBooked,
     BookingError,
@@ -35,7 +36,7 @@ log = logging.getLogger("reservations.views")
 def _blocked(request: HttpRequest) -> HttpResponse:
     params = {
         "minutes": max(ratelimit.retry_after_seconds() // 60, 1),
-        "centre": settings.HEALTH_CENTRE_NAME,
+        "centre": health_centre_name(),
         "phone": settings.HEALTH_CENTRE_PHONE,
     }
     response = refuse(request, "lookup_blocked", params=params)
@@ -48,7 +49,7 @@ UNAVAILABLE_RETRY_SECONDS = 60
 
 
 def _unavailable(request: HttpRequest) -> HttpResponse:
-    params = {"centre": settings.HEALTH_CENTRE_NAME, "phone": settings.HEALTH_CENTRE_PHONE}
+    params = {"centre": health_centre_name(), "phone": settings.HEALTH_CENTRE_PHONE}
     response = refuse(request, "lookup_unavailable", params=params)
     response["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
     return response
@@ -100,18 +101,21 @@ def _manage_page(
     now = timezone.now()
     context = queries.booking_context(reservation)
     started = any(s.starts_at <= now for s in context["slots"])
+    token = sign_manage_token(reservation.number)
     return page(
         request,
         "reservations/manage.html",
         {
             "reservation": reservation,
-            "token": sign_manage_token(reservation.number),
+            "token": token,
             "can_change": reservation.is_live and not started,
             "started": started,
             "notice": notice,
             **context,
         },
         status=status,
+        # The same booking in the other language: the token is all the page needs.
+        language_switch=("reservations:manage", {"token": token}),
     )
 
 

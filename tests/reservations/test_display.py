@@ -44,3 +44,64 @@ def test_fees_and_lists_read_the_same_on_pages_and_in_mail(language, fee, free, 
         assert display.yen(0) == free
         assert display.yen("not a number") == ""
         assert display.list_text(["肺", "胃"]) == names
+
+
+@pytest.mark.parametrize(
+    ("language", "day", "when", "month", "named"),
+    [
+        ("ja", "2027年3月31日", "2026年12月10日（木） 9:00", "2026年12月", "2027年3月31日"),
+        ("en", "31 March 2027", "Thursday 10 December 2026 9:00", "December 2026", "31 March 2027"),
+    ],
+)
+def test_every_date_of_a_language_is_of_one_family(language, day, when, month, named):
+    from django.utils.formats import date_format
+
+    with translation.override(language):
+        assert display.day_text(date(2027, 3, 31)) == day
+        assert display.datetime_text(local_dt(THURSDAY, 9, 0)) == when
+        assert display.month_text(2026, 12) == month
+        # Django's named formats (admin, any stray date_format) follow the same family.
+        assert date_format(date(2027, 3, 31), "DATE_FORMAT") == named
+
+
+def test_names_are_english_on_english_pages_only_when_configured(settings):
+    settings.CITY_NAME, settings.HEALTH_CENTRE_NAME = "新座市", "新座市保健センター"
+    settings.CITY_NAME_EN = settings.HEALTH_CENTRE_NAME_EN = ""
+    with translation.override("en"):
+        assert (display.city_name(), display.health_centre_name()) == (
+            "新座市",
+            "新座市保健センター",
+        )
+    settings.CITY_NAME_EN, settings.HEALTH_CENTRE_NAME_EN = "Niiza City", "Niiza Health Centre"
+    with translation.override("en"):
+        assert (display.city_name(), display.health_centre_name()) == (
+            "Niiza City",
+            "Niiza Health Centre",
+        )
+    with translation.override("ja"):
+        assert (display.city_name(), display.health_centre_name()) == (
+            "新座市",
+            "新座市保健センター",
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("Full name (氏名)", 'Full name (<span lang="ja">氏名</span>)'),
+        ("for example ヤマダ ハナコ.", 'for example <span lang="ja">ヤマダ ハナコ</span>.'),
+        ("e.g. 新座市野火止1-2-3.", 'e.g. <span lang="ja">新座市野火止1-2-3</span>.'),
+        (
+            "phone 新座市保健センター on 048-1",
+            'phone <span lang="ja">新座市保健センター</span> on 048-1',
+        ),
+        ("<b>&</b>", "&lt;b&gt;&amp;&lt;/b&gt;"),
+    ],
+)
+def test_japanese_inside_an_english_sentence_is_marked_and_the_rest_escaped(text, marked):
+    from reservations.templatetags.resident import japanese_runs
+
+    with translation.override("en"):
+        assert japanese_runs(text) == marked
+    with translation.override("ja"):
+        assert "<span" not in japanese_runs(text)
