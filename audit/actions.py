@@ -22,6 +22,10 @@ LABELS = {
     "reservations.slot.changed": _("Slot changed"),
     "reservations.slot.deleted": _("Slot deleted"),
     "reservations.slot.bulk_created": _("Slots created in bulk"),
+    # Staff sessions.
+    "staff.session.idle_timeout": _("Logged out: no activity for too long"),
+    "staff.session.absolute_timeout": _("Logged out: signed in for too long"),
+    "staff.session.expired": _("Logged out: session too old (before the two limits were told apart)"),
     # Export batches and retention (exports app; Japanese in exports/locale).
     "exports.batch.created": _("Export batch written"),
     "exports.batch.downloaded": _("Export batch downloaded"),
