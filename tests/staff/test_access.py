@@ -174,9 +174,7 @@ def test_activity_keeps_the_session_alive_until_the_absolute_limit(client, healt
     assert client.get("/staff/").status_code == 302
 
 
-def test_an_ended_staff_session_leaves_the_store_a_day_after_its_limit(
-    client, health_centre_user
-):
+def test_an_ended_staff_session_leaves_the_store_a_day_after_its_limit(client, health_centre_user):
     login_staff(client, health_centre_user)
     client.get("/staff/")
     # Long enough for the next request to be told why; not kept forever.
