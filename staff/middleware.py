@@ -27,7 +27,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
@@ -36,6 +35,7 @@ from django.utils.http import urlencode
 
 import audit
 from core import roles
+from core.access import RoleRequired
 from core.client import client_ip
 from staff.network import address_allowed, is_staff_path
 
@@ -155,14 +155,14 @@ class StaffAccessMiddleware:
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('staff:verify')}?{query}")
         if not user.is_active or not user.is_staff:
-            raise PermissionDenied
+            raise RoleRequired()
         if user.is_superuser:
             return None
         held = roles.user_roles(user)
         if not held:
-            raise PermissionDenied
+            raise RoleRequired()
         if request.path_info.startswith("/admin/") and roles.ADMINISTRATOR not in held:
-            raise PermissionDenied
+            raise RoleRequired(roles.ADMINISTRATOR)
         return None
 
     @staticmethod

@@ -277,3 +277,46 @@ def test_lockout_and_audit_see_the_same_client_as_the_allow_list(client, setting
     )
     assert AccessAttempt.objects.get().ip_address == "203.0.113.5"
     assert AuditEvent.objects.get(action="staff.login.failed").ip == "203.0.113.5"
+
+
+# --- The staff 403 page ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("roles", "url", "needed"),
+    [
+        ([HEALTH_CENTRE], "/staff/audit/", "管理者"),
+        ([HEALTH_CENTRE], "/admin/", "管理者"),
+        ([HEALTH_CENTRE], "/admin/reservations/slot/", "管理者"),
+        ([ADMINISTRATOR], "/staff/exports/", "保健センター"),
+    ],
+)
+def test_staff_403_names_the_missing_role_in_the_staff_layout(client, settings, roles, url, needed):
+    settings.STAFF_HELP_CONTACT = "情報システム課 内線 1234"
+    login_staff(client, make_staff("someone", roles=roles))
+    response = client.get(url)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert f"この画面には『{needed}』の権限が必要です" in page
+    assert "情報システム課 内線 1234に権限の追加を依頼してください" in page
+    assert 'class="staff"' in page  # the staff layout, not the residents' page
+    assert "トップページへ戻る" not in page
+
+
+def test_staff_403_without_any_role_says_so_and_whom_to_ask(client):
+    login_staff(client, make_staff("nobody", roles=[]))
+    response = client.get("/staff/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "職員の権限がないか" in page
+    assert "職員アカウントを管理している管理者" in page
+
+
+def test_residents_403_stays_the_residents_page():
+    from django.core.exceptions import PermissionDenied
+
+    from config.views import permission_denied
+
+    response = permission_denied(RequestFactory().get("/lookup/"), PermissionDenied())
+    assert response.status_code == 403
+    assert 'class="staff"' not in response.content.decode()

@@ -52,6 +52,7 @@ SAME_IN_JAPANESE = {
     "Mac",  # Django: 「Control キーを押したまま…Mac は Command キー」
     "LDAP",  # Django: 「シングルサインオンや LDAP などの他のバックエンド」
     "kenshin",  # the product's name in the site header
+    "Web",  # 「Web予約」
 }
 # Stored data, not UI: the test's usernames, user agent and address; group names, which
 # are the role codes the code checks (health_centre, administrator); screening-type codes;
@@ -62,13 +63,18 @@ DATA |= {"unknown"}
 IDENTIFIER = re.compile(r"[\w.@/+=*-]*[\d_.@/+=*-][\w.@/+=*-]*")
 
 
+# A command to type, shown inline in a sentence (the export list's openssl line).
+COMMAND_LINE = re.compile(r"\bopenssl [a-z]+ -")
+
+
 class _Readable(HTMLParser):
     """The words a person reads or hears: text, titles, alt texts, button labels.
 
-    Not: scripts and styles, and the stored contents of text areas and text inputs (data
-    being edited, such as a screening type's English name)."""
+    Not: scripts and styles, commands to type (code, kbd, pre), and the stored contents of
+    text areas and text inputs (data being edited, such as a screening type's English name).
+    """
 
-    SKIP = {"script", "style", "textarea"}
+    SKIP = {"script", "style", "textarea", "code", "kbd", "pre"}
 
     def __init__(self):
         super().__init__()
@@ -100,6 +106,8 @@ def english_in(html: str) -> set[str]:
     parser.feed(html)
     found = set()
     for part in parser.parts:
+        if COMMAND_LINE.search(part):
+            continue
         for token in part.split():
             words = re.findall(r"[A-Za-z]{2,}", token)
             if not words or IDENTIFIER.fullmatch(token.strip("()（）[]:：,、。»›|\"'")):
@@ -153,6 +161,33 @@ def test_every_admin_page_reads_in_japanese(client, admin_data):
         problems += [f"{url}: {text!r}" for text in sorted(english_in(response.content.decode()))]
     assert opened >= 30, "the crawl opened the admin's pages"
     assert not problems, "English on Japanese admin pages:\n" + "\n".join(problems)
+
+
+STAFF_PAGES = [
+    "/staff/",
+    "/staff/desk/",
+    "/staff/exports/",
+    "/staff/audit/",
+    "/staff/audit/?action=staff.login.",
+    "/staff/backup-codes/",
+]
+
+
+def test_every_staff_page_reads_in_japanese(client, admin_data):
+    from core.roles import HEALTH_CENTRE
+
+    root = make_superuser(roles=["administrator", HEALTH_CENTRE])
+    details = {"stage": "verify", "method": "totp", "throttled": False}
+    audit.record(action="staff.second_factor.failed", details=details)
+    for page in ("/staff/login/", "/staff/login/?expired=idle", "/staff/login/?logged_out=1"):
+        assert not english_in(client.get(page).content.decode()), page
+    login_staff(client, root)
+    problems = []
+    for url in STAFF_PAGES:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        problems += [f"{url}: {text!r}" for text in sorted(english_in(response.content.decode()))]
+    assert not problems, "English on Japanese staff pages:\n" + "\n".join(problems)
 
 
 def test_the_check_finds_english(client, admin_data):
