@@ -21,7 +21,25 @@ class StaffConfig(AppConfig):
             if label in apps.app_configs:
                 apps.app_configs[label].verbose_name = name
         _name_axes_records()
+        _name_otp_models()
         _boolean_icons_in_words()
+
+
+def _name_otp_models() -> None:
+    """django-otp's device models have English names that no catalogue can reach (plain
+    strings, or none): give them translatable ones. Only the names shown change; the
+    migrations read Meta as written (original_attrs), so none is made for django-otp."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    names = {
+        TOTPDevice: (_("TOTP device"), _("TOTP devices")),
+        StaticDevice: (_("static device"), _("static devices")),
+        StaticToken: (_("static token"), _("static tokens")),
+    }
+    for model, (singular, plural) in names.items():
+        model._meta.verbose_name = singular
+        model._meta.verbose_name_plural = plural
 
 
 def _boolean_icons_in_words() -> None:
