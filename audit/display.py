@@ -7,12 +7,15 @@ record written by a newer or older version still reads completely.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -150,6 +153,7 @@ WEEKDAYS = [
     gettext_lazy("Sat"),
     gettext_lazy("Sun"),
 ]
+UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|\+00:00)$")
 # Keys whose values (or whose inner keys) are field names of the record's target.
 FIELD_NAME_LISTS = {"changed", "changed_fields", "refused"}
 FIELD_DICTS = {"before", "after"}
@@ -203,7 +207,13 @@ def _value(key: str, value: Any) -> str:
     if key == "action" and isinstance(value, str):
         return action_label(value) or value
     code = VALUE_LABELS.get(key, {}).get(str(value))
-    return str(code) if code is not None else str(value)
+    if code is not None:
+        return str(code)
+    if isinstance(value, str) and UTC_TIME.match(value):
+        # audit.record() stores datetimes in UTC; staff read Japan time.
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    return str(value)
 
 
 def readable_details(details: dict[str, Any], target_type: str = "") -> list[DetailLine]:

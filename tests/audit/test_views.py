@@ -90,7 +90,11 @@ def test_details_are_labelled_fields_in_japanese_not_json(admin_client):
         action="reservations.slot.changed",
         target_type="reservations.Slot",
         target_id="42",
-        details={"changed": ["capacity"], "before": {"capacity": 20}, "after": {"capacity": 18}},
+        details={
+            "changed": ["capacity"],
+            "before": {"capacity": 20, "opens_at": "2026-04-01T00:00:00Z"},
+            "after": {"capacity": 18},
+        },
     )
     audit.record(
         action="reservations.slot.bulk_created",
@@ -103,6 +107,7 @@ def test_details_are_labelled_fields_in_japanese_not_json(admin_client):
     assert "<dt>方法</dt><dd>バックアップコード" in table
     assert "<dt>連続して失敗しすぎ</dt><dd>はい" in table
     assert "<dt>変更前</dt>" in table and "<dt>定員</dt><dd>20</dd>" in table
+    assert "<dd>2026-04-01 09:00</dd>" in table  # UTC as stored, Japan time as read
     assert "<dt>曜日</dt><dd>月, 水</dd>" in table
     assert "<dt>会場ID</dt><dd>3</dd>" in table
     assert "#42" in table and "reservations.Slot" not in table
