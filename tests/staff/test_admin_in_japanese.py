@@ -11,6 +11,7 @@ string of theirs must be translated in the project's catalogues.
 
 import re
 import shutil
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,9 +23,10 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 import audit
+from exports.models import Batch
 from reservations import services
 from tests import factories
 from tests.helpers import login_staff, make_superuser
@@ -130,6 +132,17 @@ def admin_data():
     AccessAttempt.objects.create(**row, failures_since_start=2, get_data="", post_data="")
     AccessLog.objects.create(**row)
     AccessFailureLog.objects.create(**row, locked_out=True)
+    Batch.objects.create(
+        kind=Batch.Kind.DELTA,
+        period_start=timezone.now() - timedelta(days=1),
+        period_end=timezone.now(),
+        encoding="cp932",
+        plaintext_bytes=10,
+        plaintext_sha256="0" * 64,
+        file_bytes=20,
+        file_sha256="1" * 64,
+        recipient_fingerprint="2" * 64,
+    )
 
 
 def admin_pages() -> list[str]:
