@@ -143,7 +143,10 @@ class StaffAccessMiddleware:
             },
         )
         logout(request)  # flushes the session from the store
-        return redirect(f"{reverse('staff:login')}?{urlencode({'expired': limit})}")
+        query = {"expired": limit}
+        if request.method == "GET":  # back to the same page after signing in again
+            query["next"] = request.get_full_path()
+        return redirect(f"{reverse('staff:login')}?{urlencode(query)}")
 
     def _gate(self, request: HttpRequest) -> HttpResponseBase | None:
         if self._page(request) in SIGN_IN_PAGES:

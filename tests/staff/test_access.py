@@ -122,7 +122,7 @@ def test_idle_staff_session_expires_on_the_server(client, health_centre_user):
     _age_session(client, idle=16 * 60, age=20 * 60)
     response = client.get("/staff/")
     assert response.status_code == 302
-    assert response["Location"] == "/staff/login/?expired=idle"
+    assert response["Location"] == "/staff/login/?expired=idle&next=%2Fstaff%2F"
     assert not Session.objects.filter(session_key=key).exists()
     assert client.get("/staff/").status_code == 302
 
@@ -132,9 +132,13 @@ def test_idle_timeout_is_audited_and_explained_on_the_login_page(client, health_
     assert client.get("/staff/").status_code == 200
     _let_time_pass(client, 16 * 60)
 
-    response = client.get("/staff/", follow=True)
+    response = client.get("/staff/exports/?page=2", follow=True)
 
-    assert response.redirect_chain[0] == ("/staff/login/?expired=idle", 302)
+    assert response.redirect_chain[0] == (
+        "/staff/login/?expired=idle&next=%2Fstaff%2Fexports%2F%3Fpage%3D2",
+        302,
+    )
+    assert 'name="next" value="/staff/exports/?page=2"' in response.content.decode()
     event = AuditEvent.objects.get(action="staff.session.idle_timeout")
     assert event.actor_id == health_centre_user.pk
     assert event.details["idle_minutes"] == 16
@@ -152,7 +156,7 @@ def test_absolute_timeout_is_audited_and_explained_on_the_login_page(client, hea
 
     response = client.get("/staff/", follow=True)
 
-    assert response.redirect_chain[0] == ("/staff/login/?expired=absolute", 302)
+    assert response.redirect_chain[0] == ("/staff/login/?expired=absolute&next=%2Fstaff%2F", 302)
     event = AuditEvent.objects.get(action="staff.session.absolute_timeout")
     assert event.actor_id == health_centre_user.pk
     assert event.details["session_minutes"] == 8 * 60 + 2
