@@ -85,16 +85,19 @@ def _keep_in_store(request: HttpRequest, now: float) -> None:
 
 
 def session_expired(request: HttpRequest, now: float) -> str | None:
-    """Which limit ended this session (IDLE, ABSOLUTE), or None while it is alive."""
+    """Which limit ended this session (IDLE, ABSOLUTE), or None while it is alive.
+
+    Past both (left open in the evening, back the next morning), the one reached first.
+    """
     started = request.session.get(SESSION_STARTED)
     last_seen = request.session.get(SESSION_LAST_SEEN)
     if started is None or last_seen is None:
         return None
-    if now - started > settings.STAFF_ABSOLUTE_TIMEOUT.total_seconds():
-        return ABSOLUTE
-    if now - last_seen > settings.STAFF_IDLE_TIMEOUT.total_seconds():
-        return IDLE
-    return None
+    idle_end = last_seen + settings.STAFF_IDLE_TIMEOUT.total_seconds()
+    absolute_end = started + settings.STAFF_ABSOLUTE_TIMEOUT.total_seconds()
+    if now <= min(idle_end, absolute_end):
+        return None
+    return IDLE if idle_end <= absolute_end else ABSOLUTE
 
 
 class StaffAccessMiddleware:

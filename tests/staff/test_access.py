@@ -164,6 +164,15 @@ def test_absolute_timeout_is_audited_and_explained_on_the_login_page(client, hea
     assert not AuditEvent.objects.filter(action="staff.session.idle_timeout").exists()
 
 
+def test_past_both_limits_the_one_reached_first_is_named(client, health_centre_user):
+    login_staff(client, health_centre_user)
+    assert client.get("/staff/").status_code == 200
+    _let_time_pass(client, 16 * 3600)  # left open in the evening, back the next morning
+    response = client.get("/staff/")
+    assert response["Location"].startswith("/staff/login/?expired=idle")
+    assert AuditEvent.objects.filter(action="staff.session.idle_timeout").count() == 1
+
+
 def test_the_idle_limit_follows_the_setting_on_the_login_page(client, settings):
     settings.STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
     response = client.get("/staff/login/?expired=idle")
