@@ -1,18 +1,48 @@
-"""Human labels for the dotted action names shown on the staff audit page.
+"""Every audited action: its dotted name (what is stored and filtered on) and its label.
 
-The dotted name is what is stored and what filters match; a label is only a reading aid.
-Add a line here when you add an audited action (docs/audit.md lists them all).
+The label is a reading aid for the staff audit page and its action filter. Add a line here
+when you add an audited action: tests/audit/test_action_labels.py finds every action name
+in the code and fails for one without a label (docs/audit.md lists them all).
 """
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-LABELS = {
-    "audit.events.exported": _("Audit records exported as CSV"),
+LABELS: dict[str, Promise] = {
+    # Staff sign-in and sessions.
+    "staff.login.password_accepted": _("Password accepted (second factor next)"),
+    "staff.login.succeeded": _("Logged in"),
+    "staff.login.failed": _("Login failed"),
+    "staff.login.locked_out": _("Locked out after too many failures"),
+    "staff.second_factor.enrolled": _("Phone enrolled for the second factor"),
+    "staff.second_factor.failed": _("Wrong second-factor code"),
+    "staff.second_factor.backup_code_used": _("Backup code used"),
+    "staff.second_factor.backup_codes_renewed": _("New backup codes made"),
+    "staff.second_factor.reset": _("Second factor reset by an administrator"),
+    "staff.logout": _("Logged out"),
+    "staff.session.idle_timeout": _("Logged out: no activity for too long"),
+    "staff.session.absolute_timeout": _("Logged out: signed in for too long"),
+    "staff.session.expired": _(
+        "Logged out: session too old (before the two limits were told apart)"
+    ),
+    # Staff accounts and groups (admin).
+    "staff.user.created": _("Staff account created"),
+    "staff.user.changed": _("Staff account changed"),
+    "staff.user.deleted": _("Staff account deleted"),
+    "staff.user.password_set": _("Staff password set"),
+    "staff.group.created": _("Group created"),
+    "staff.group.changed": _("Group changed"),
+    "staff.group.deleted": _("Group deleted"),
+    # Residents' data.
     "citizens.citizen.viewed": _("Resident's personal details opened"),
     "citizens.citizen.listed": _("Residents' names and phones listed"),
     "reservations.reservation.viewed": _("Reservation opened"),
     "reservations.reservation.searched": _("Reservations searched"),
+    "reservations.reservation.booked": _("Reservation made by staff"),
+    "reservations.reservation.booked_by_phone": _("Reservation made at the phone desk"),
+    "reservations.reservation.moved": _("Reservation moved to another time"),
     "reservations.reservation.cancelled": _("Reservation cancelled by staff"),
+    # The screening calendar (admin).
     "reservations.screening_type.created": _("Screening type created"),
     "reservations.screening_type.changed": _("Screening type changed"),
     "reservations.screening_type.deleted": _("Screening type deleted"),
@@ -32,6 +62,24 @@ LABELS = {
     "reservations.reservation.purged": _("Reservations past retention deleted"),
     "reservations.history.pruned": _("Screening history past every interval deleted"),
     "reservations.person_keys.rekeyed": _("Person keys of bookings computed again"),
+    # The audit trail itself.
+    "audit.events.exported": _("Audit records exported as CSV"),
+}
+
+# The groups the action filter offers above the single actions: every action starting so.
+GROUPS: dict[str, Promise] = {
+    "staff.login.": _("All sign-in events"),
+    "staff.second_factor.": _("All second-factor events"),
+    "staff.session.": _("All session time-outs"),
+    "staff.user.": _("All changes to staff accounts"),
+    "staff.group.": _("All changes to groups"),
+    "reservations.reservation.": _("All reservation events"),
+    "citizens.": _("All openings of residents' details"),
+    "reservations.screening_type.": _("All changes to screening types"),
+    "reservations.venue.": _("All changes to venues"),
+    "reservations.slot.": _("All changes to slots"),
+    "exports.": _("All export batch events"),
+    "audit.": _("All audit exports"),
 }
 
 

@@ -1,15 +1,16 @@
 """The filter on the staff audit page (and on its CSV export)."""
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.validators import RegexValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.actions import GROUPS, LABELS
 from audit.models import AuditEvent
 
 NO_USER = "none"
@@ -17,20 +18,42 @@ UNBOUNDED_BEFORE = date(1900, 1, 1)
 UNBOUNDED_AFTER = date(9000, 12, 31)
 
 
+ACTION_PREFIX = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*\.?$")
+
+
+class ActionField(forms.ChoiceField):
+    """A select of every action (and groups of them); a prefix of a known action, as
+    typed in older links (``?action=exports.batch``), is still accepted."""
+
+    default_error_messages = {
+        "invalid_choice": _("Choose an action from the list."),
+    }
+    known: set[str] = set()  # every single action; set by the form
+
+    def valid_value(self, value: str) -> bool:
+        if super().valid_value(value):
+            return True
+        return bool(ACTION_PREFIX.match(value)) and any(
+            code.startswith(value) for code in self.known
+        )
+
+
+def _action_choices(unknown: list[str]) -> list[Any]:
+    """ "Any", then the groups, then every single action by its label; `unknown` (actions
+    in the records that are no longer written) under their stored names."""
+    return [
+        ("", _("Any")),
+        (_("Several actions"), [(prefix, label) for prefix, label in GROUPS.items()]),
+        (
+            _("One action"),
+            [(code, label) for code, label in LABELS.items()] + [(code, code) for code in unknown],
+        ),
+    ]
+
+
 class AuditFilterForm(forms.Form):
     user = forms.ChoiceField(label=_("User"), required=False)
-    action = forms.CharField(
-        label=_("Action"),
-        required=False,
-        max_length=100,
-        help_text=_("A prefix is enough: “exports.” finds every export action."),
-        validators=[
-            RegexValidator(
-                r"^[a-z0-9_.]*$",
-                _("Use lower-case letters, digits, dots and underscores, e.g. exports.batch."),
-            )
-        ],
-    )
+    action = ActionField(label=_("Action"), required=False)
     outcome = forms.ChoiceField(
         label=_("Outcome"),
         required=False,
@@ -45,6 +68,14 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Actions found in the records but no longer written (renamed, retired) are offered
+        # too, so that old records can still be found.
+        stored = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
+        unknown = sorted(set(stored) - set(LABELS))
+        self.single_actions = set(LABELS) | set(unknown)
+        action = cast(ActionField, self.fields["action"])
+        action.choices = _action_choices(unknown)
+        action.known = self.single_actions
         users = get_user_model().objects.order_by("username").values_list("pk", "username")
         cast(forms.ChoiceField, self.fields["user"]).choices = [
             ("", _("Anyone")),
@@ -67,7 +98,9 @@ class AuditFilterForm(forms.Form):
             events = events.filter(actor_id__isnull=True)
         elif data["user"]:
             events = events.filter(actor_id=int(data["user"]))
-        if data["action"]:
+        if data["action"] in self.single_actions:
+            events = events.filter(action=data["action"])
+        elif data["action"]:
             events = events.filter(action__startswith=data["action"])
         if data["outcome"]:
             events = events.filter(outcome=data["outcome"])

@@ -61,9 +61,11 @@ class AuditEvent(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True, editable=False)
     # Which AUDIT_HMAC_KEY made the MAC (a fingerprint, not the key), so that records
     # written before a key rotation can still be verified with the old key.
-    key_id = models.CharField(max_length=16, editable=False)
-    prev_mac = models.CharField(max_length=64, blank=True, editable=False)
-    mac = models.CharField(max_length=64, unique=True, editable=False)
+    key_id = models.CharField(_("key fingerprint"), max_length=16, editable=False)
+    prev_mac = models.CharField(
+        _("MAC of the previous record"), max_length=64, blank=True, editable=False
+    )
+    mac = models.CharField(_("MAC"), max_length=64, unique=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -74,7 +76,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["action", "at"]), models.Index(fields=["outcome", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.action} #{self.pk}"
+        return f"{self._meta.verbose_name} #{self.pk}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding or self.pk is not None:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 import audit
 from audit.actions import action_label
 from audit.context import AuditContext
+from audit.display import readable_details, target_label
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
 from core.access import role_required
@@ -48,9 +49,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     for event in page.object_list:
         event.label = action_label(event.action)  # type: ignore[attr-defined]
-        event.details_text = json.dumps(  # type: ignore[attr-defined]
-            event.details, sort_keys=True, ensure_ascii=False
-        )
+        event.target_text = target_label(event.target_type, event.target_id)  # type: ignore[attr-defined]
+        event.detail_lines = readable_details(event.details, event.target_type)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -42,7 +42,7 @@ class Citizen(models.Model):
 
     def __str__(self) -> str:
         # Never the name: __str__ ends up in logs, admin history and error reports.
-        return f"Citizen #{self.pk}"
+        return f"{self._meta.verbose_name} #{self.pk}"
 
     @property
     def person_key(self) -> str:

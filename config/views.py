@@ -12,6 +12,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from core import roles
+from staff.network import is_staff_path
+
 log = logging.getLogger("config.healthz")
 
 
@@ -61,6 +64,15 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_staff_path(request.path_info):
+        # Staff get their own page, in the staff layout: which role is missing, whom to ask.
+        role = getattr(exception, "role", None)
+        return render(
+            request,
+            "staff/403.html",
+            {"role": role, "role_label": roles.LABELS.get(role or "", "")},
+            status=403,
+        )
     return render(request, "errors/403.html", status=403)
 
 

@@ -17,7 +17,18 @@ from core.roles import User, has_role, user_roles
 View = Callable[..., HttpResponseBase]
 
 
-def _staff_view(allowed: Callable[[User], bool]) -> Callable[[View], View]:
+class RoleRequired(PermissionDenied):
+    """Verified staff without the role this page needs; `role` is None for "any staff role".
+
+    The staff 403 page (config.views.permission_denied) names the missing role.
+    """
+
+    def __init__(self, role: str | None = None) -> None:
+        super().__init__(role or "a staff role")
+        self.role = role
+
+
+def _staff_view(allowed: Callable[[User], bool], role: str | None = None) -> Callable[[View], View]:
     """A view decorator: logged in, second factor verified in this session, `allowed`.
 
     Not logged in → the login page; logged in with a password only → the second-factor
@@ -34,7 +45,7 @@ def _staff_view(allowed: Callable[[User], bool]) -> Callable[[View], View]:
             if not user.is_verified():  # type: ignore[attr-defined]  # django-otp's middleware
                 return redirect_to_login(request.get_full_path(), reverse("staff:verify"))
             if not allowed(user):
-                raise PermissionDenied
+                raise RoleRequired(role)
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -49,7 +60,7 @@ def role_required(role: str) -> Callable[[View], View]:
     applies the same floor to every staff URL; this decorator is what makes a view's own
     role explicit.
     """
-    return _staff_view(lambda user: has_role(user, role))
+    return _staff_view(lambda user: has_role(user, role), role)
 
 
 def _any_staff_role(user: User) -> bool:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
 
 HEALTH_CENTRE = "health_centre"  # 保健センター: phone desk, export batches
 ADMINISTRATOR = "administrator"  # venues, screening types, slots, reservations in admin
 ALL = (HEALTH_CENTRE, ADMINISTRATOR)
+# What staff call the roles (the staff 403 page names the one that is missing).
+LABELS = {HEALTH_CENTRE: _("Health centre"), ADMINISTRATOR: _("Administrator")}
 
 User = AbstractBaseUser | AnonymousUser
 

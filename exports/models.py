@@ -113,7 +113,7 @@ class Batch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Batch #{self.pk}"
+        return f"{self._meta.verbose_name} #{self.pk}"
 
     @property
     def row_count(self) -> int:

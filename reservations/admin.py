@@ -505,7 +505,7 @@ class NotificationAdmin(admin.ModelAdmin):
     """
 
     list_display = [
-        "pk",
+        "id",
         "reservation",
         "kind",
         "about",

@@ -152,9 +152,14 @@ class Slot(models.Model):
     for code that forgets.
     """
 
-    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="slots")
+    venue = models.ForeignKey(
+        Venue, on_delete=models.PROTECT, related_name="slots", verbose_name=_("venue")
+    )
     screening_type = models.ForeignKey(
-        ScreeningType, on_delete=models.PROTECT, related_name="slots"
+        ScreeningType,
+        on_delete=models.PROTECT,
+        related_name="slots",
+        verbose_name=_("screening type"),
     )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
@@ -323,12 +328,24 @@ class ReservationItem(models.Model):
     person in one fiscal year.
     """
 
-    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="items")
-    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="items")
-    screening_type = models.ForeignKey(ScreeningType, on_delete=models.PROTECT, related_name="+")
-    fiscal_year = models.PositiveSmallIntegerField()
+    reservation = models.ForeignKey(
+        Reservation,
+        on_delete=models.CASCADE,
+        related_name="items",
+        verbose_name=_("reservation"),
+    )
+    slot = models.ForeignKey(
+        Slot, on_delete=models.PROTECT, related_name="items", verbose_name=_("slot")
+    )
+    screening_type = models.ForeignKey(
+        ScreeningType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("screening type"),
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     person_key = models.CharField(max_length=100)
-    is_live = models.BooleanField(default=True)
+    is_live = models.BooleanField(_("live (not cancelled)"), default=True)
 
     class Meta:
         verbose_name = _("reserved screening")
@@ -397,18 +414,21 @@ class Notification(models.Model):
         SKIPPED = "skipped", _("Not needed")
 
     reservation = models.ForeignKey(
-        Reservation, on_delete=models.CASCADE, related_name="notifications"
+        Reservation,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("reservation"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     # What the health-centre copy is about (confirmation / change / cancellation).
-    about = models.CharField(max_length=20, blank=True)
+    about = models.CharField(_("about"), max_length=20, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:

@@ -5,16 +5,19 @@ names only. Privileges (superuser, groups, permissions) can only be changed by a
 superuser, so a permission to edit users never becomes a way to promote oneself.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, Permission, User
-from django.db.models import QuerySet
+from django.db.models import ManyToManyField, QuerySet
+from django.forms import ModelMultipleChoiceField
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -22,7 +25,10 @@ import audit
 from audit.admin_hooks import ModelAdminBase
 from audit.context import AuditContext
 from core import roles
-from staff import services
+from staff import (
+    admin_axes,  # noqa: F401  (django-axes' admin, relabelled)
+    services,
+)
 
 PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
 
@@ -48,6 +54,48 @@ def _diff(before: set, after: set, name: str) -> dict:
     if before - after:
         details[f"{name}_removed"] = sorted(before - after)
     return details
+
+
+# Django's own permissions are stored in English ("Can add slot"); the lists of them on
+# the user and group pages read them out in the page's language instead.
+PERMISSION_VERBS = {
+    "add": _("add"),
+    "change": _("change"),
+    "delete": _("delete"),
+    "view": _("view"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """「検診予約 | 予約枠 | 変更」: app, model and what the permission allows."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    if model is not None:
+        app = str(model._meta.app_config.verbose_name)
+        thing = gettext(str(model._meta.verbose_name))
+    else:  # a model that no longer exists
+        app, thing = content_type.app_label, content_type.model
+    verb, _sep, rest = permission.codename.partition("_")
+    if verb in PERMISSION_VERBS and model is not None and rest == model._meta.model_name:
+        what = str(PERMISSION_VERBS[verb])
+    else:  # a permission of its own (Meta.permissions), named in the catalogue
+        what = gettext(permission.name)
+    return f"{app} | {thing} | {what}"
+
+
+class PermissionLabelsMixin(ModelAdminBase):
+    """The permission lists of this admin's forms, labelled by permission_label()."""
+
+    def formfield_for_manytomany(
+        self,
+        db_field: ManyToManyField[Any, Any],
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> ModelMultipleChoiceField[Any] | None:
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[arg-type]
+        if formfield is not None and db_field.related_model is Permission:
+            formfield.label_from_instance = permission_label  # type: ignore[method-assign,assignment]
+        return formfield
 
 
 admin.site.unregister(User)
@@ -81,7 +129,7 @@ class AuditedDeletesMixin(ModelAdminBase):
 
 
 @admin.register(User)
-class StaffUserAdmin(AuditedDeletesMixin, UserAdmin):
+class StaffUserAdmin(PermissionLabelsMixin, AuditedDeletesMixin, UserAdmin):
     audit_deleted_action = "staff.user.deleted"
 
     list_display = [
@@ -195,7 +243,7 @@ class StaffUserAdmin(AuditedDeletesMixin, UserAdmin):
 
 
 @admin.register(Group)
-class StaffGroupAdmin(AuditedDeletesMixin, GroupAdmin):
+class StaffGroupAdmin(PermissionLabelsMixin, AuditedDeletesMixin, GroupAdmin):
     audit_deleted_action = "staff.group.deleted"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

@@ -1,11 +1,17 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class StaffConfig(AppConfig):
     default = True
     name = "staff"
-    verbose_name = "職員"
+    verbose_name = _("Staff")
+
+    def ready(self) -> None:
+        from staff import third_party
+
+        third_party.relabel()
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

@@ -3,6 +3,8 @@ django-otp. This unmanaged model only carries the staff-specific permissions, so
 can be granted to groups like any other permission."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class StaffAccess(models.Model):
@@ -10,9 +12,10 @@ class StaffAccess(models.Model):
         managed = False  # no table: a holder for permissions
         default_permissions = ()
         permissions = [
-            ("reset_second_factor", "Can reset a staff member's second factor"),
+            # Stored as written; the admin shows it translated (staff.admin.permission_label).
+            ("reset_second_factor", gettext_noop("Can reset a staff member's second factor")),
         ]
-        verbose_name = "staff access"
+        verbose_name = _("staff access")
 
     def __str__(self) -> str:
-        return "staff access"
+        return str(self._meta.verbose_name)

@@ -17,6 +17,7 @@ from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
@@ -185,7 +186,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "next": next_url,
-            "expired": request.GET.get("expired") == "1",
+            "expired": request.GET.get("expired", ""),
+            "idle_minutes": int(settings.STAFF_IDLE_TIMEOUT.total_seconds() // 60),
+            "absolute_hours": int(settings.STAFF_ABSOLUTE_TIMEOUT.total_seconds() // 3600),
             "logged_out": request.GET.get("logged_out") == "1",
         },
     )

@@ -60,10 +60,89 @@ def test_administrator_sees_records_newest_first_in_japanese(admin_client):
     response = admin_client.get(LIST)
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.index("exports.batch.downloaded") < page.index("exports.batch.created")
+    table = page[page.index("<table") :]
+    assert table.index("exports.batch.downloaded") < table.index("exports.batch.created")
     assert "監査記録" in page  # Japanese UI
-    assert "{&quot;rows&quot;: 3}" in page  # details as JSON
     assert "no-store" in response["Cache-Control"]
+
+
+def test_each_action_is_shown_by_its_japanese_label(admin_client):
+    for action in (
+        "reservations.reservation.booked_by_phone",
+        "reservations.reservation.moved",
+        "staff.session.idle_timeout",
+    ):
+        audit.record(action=action)
+    page = admin_client.get(LIST).content.decode()
+    table = page[page.index("<table") :]
+    assert "電話窓口で予約" in table
+    assert "予約の日時を変更" in table
+    assert "操作のない時間が上限を超えた" in table
+
+
+def test_details_are_labelled_fields_in_japanese_not_json(admin_client):
+    audit.record(
+        action="staff.second_factor.failed",
+        outcome="failed",
+        details={"stage": "verify", "method": "backup_code", "throttled": True, "replayed": False},
+    )
+    audit.record(
+        action="reservations.slot.changed",
+        target_type="reservations.Slot",
+        target_id="42",
+        details={
+            "changed": ["capacity"],
+            "before": {"capacity": 20, "opens_at": "2026-04-01T00:00:00Z"},
+            "after": {"capacity": 18},
+        },
+    )
+    audit.record(
+        action="reservations.slot.bulk_created",
+        details={"weekdays": [0, 2], "start_times": ["09:00", "09:30"], "venue_id": 3},
+    )
+    page = admin_client.get(LIST).content.decode()
+    table = page[page.index("<table") :]
+    assert "{&quot;" not in table and "&quot;:" not in table  # no raw JSON
+    assert "<dt>手順</dt><dd>二要素認証" in table
+    assert "<dt>方法</dt><dd>バックアップコード" in table
+    assert "<dt>連続して失敗しすぎ</dt><dd>はい" in table
+    assert "<dt>変更前</dt>" in table and "<dt>定員</dt><dd>20</dd>" in table
+    assert "<dd>2026-04-01 09:00</dd>" in table  # UTC as stored, Japan time as read
+    assert "<dt>曜日</dt><dd>月, 水</dd>" in table
+    assert "<dt>会場ID</dt><dd>3</dd>" in table
+    assert "#42" in table and "reservations.Slot" not in table
+
+
+def test_the_action_filter_is_a_select_of_every_labelled_action(admin_client):
+    from audit.actions import GROUPS, LABELS
+
+    response = admin_client.get(LIST)
+    page = response.content.decode()
+    assert '<select name="action"' in page
+    for code in [*LABELS, *GROUPS]:
+        assert f'<option value="{code}"' in page, code
+    assert "電話窓口で予約" in page  # options read as labels
+
+
+def test_choosing_one_action_shows_that_action_and_a_group_shows_its_members(admin_client):
+    audit.record(action="staff.login.failed", outcome="failed")
+    audit.record(action="staff.login.succeeded")
+    audit.record(action="staff.logout")
+
+    def shown(action):
+        response = admin_client.get(LIST, {"action": action})
+        assert response.status_code == 200
+        return sorted(e.action for e in response.context["page"].object_list)
+
+    assert shown("staff.login.failed") == ["staff.login.failed"]
+    assert shown("staff.login.") == ["staff.login.failed", "staff.login.succeeded"]
+    assert shown("staff.log") == ["staff.login.failed", "staff.login.succeeded", "staff.logout"]
+
+
+def test_an_action_not_in_the_list_is_refused_in_words(admin_client):
+    response = admin_client.get(LIST, {"action": "no.such.action"})
+    assert response.status_code == 400
+    assert "一覧から選んでください" in response.content.decode()
 
 
 def test_filters_by_user_action_outcome_and_date(admin_client, administrator):

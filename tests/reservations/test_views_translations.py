@@ -28,6 +28,7 @@ RESIDENT_SOURCES = (
     "templates/errors/",
 )
 STAFF_SOURCES = (
+    "core/",
     "staff/",
     "exports/",
     "audit/",

@@ -2,11 +2,13 @@
 
 import ipaddress
 import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 
+from audit.models import AuditEvent
 from core.client import client_ip
 from core.roles import ADMINISTRATOR, HEALTH_CENTRE
 from staff.middleware import SESSION_LAST_SEEN, SESSION_STARTED
@@ -97,6 +99,20 @@ def _age_session(client, *, idle=0, age=0):
     session.save()
 
 
+def _let_time_pass(client, seconds):
+    """As if `seconds` went by since the last request: the session's own stamps AND the
+    store's expiry move into the past together (the store is what used to end it first)."""
+    from django.contrib.sessions.models import Session
+
+    key = client.session.session_key
+    expires = Session.objects.get(session_key=key).expire_date
+    session = client.session
+    session[SESSION_STARTED] -= seconds
+    session[SESSION_LAST_SEEN] -= seconds
+    session.save()
+    Session.objects.filter(session_key=key).update(expire_date=expires - timedelta(seconds=seconds))
+
+
 def test_idle_staff_session_expires_on_the_server(client, health_centre_user):
     from django.contrib.sessions.models import Session
 
@@ -106,9 +122,61 @@ def test_idle_staff_session_expires_on_the_server(client, health_centre_user):
     _age_session(client, idle=16 * 60, age=20 * 60)
     response = client.get("/staff/")
     assert response.status_code == 302
-    assert response["Location"] == "/staff/login/?expired=1"
+    assert response["Location"] == "/staff/login/?expired=idle&next=%2Fstaff%2F"
     assert not Session.objects.filter(session_key=key).exists()
     assert client.get("/staff/").status_code == 302
+
+
+def test_idle_timeout_is_audited_and_explained_on_the_login_page(client, health_centre_user):
+    login_staff(client, health_centre_user)
+    assert client.get("/staff/").status_code == 200
+    _let_time_pass(client, 16 * 60)
+
+    response = client.get("/staff/exports/?page=2", follow=True)
+
+    assert response.redirect_chain[0] == (
+        "/staff/login/?expired=idle&next=%2Fstaff%2Fexports%2F%3Fpage%3D2",
+        302,
+    )
+    assert 'name="next" value="/staff/exports/?page=2"' in response.content.decode()
+    event = AuditEvent.objects.get(action="staff.session.idle_timeout")
+    assert event.actor_id == health_centre_user.pk
+    assert event.details["idle_minutes"] == 16
+    assert "15分間操作がなかったため、ログアウトしました" in response.content.decode()
+
+
+def test_absolute_timeout_is_audited_and_explained_on_the_login_page(client, health_centre_user):
+    login_staff(client, health_centre_user)
+    assert client.get("/staff/").status_code == 200
+    # Busy all day: a request every ten minutes, for 7 h 50 min.
+    for _ in range(8 * 6 - 1):
+        _let_time_pass(client, 10 * 60)
+        assert client.get("/staff/").status_code == 200
+    _let_time_pass(client, 12 * 60)
+
+    response = client.get("/staff/", follow=True)
+
+    assert response.redirect_chain[0] == ("/staff/login/?expired=absolute&next=%2Fstaff%2F", 302)
+    event = AuditEvent.objects.get(action="staff.session.absolute_timeout")
+    assert event.actor_id == health_centre_user.pk
+    assert event.details["session_minutes"] == 8 * 60 + 2
+    assert "ログインから8時間たったため、ログアウトしました" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="staff.session.idle_timeout").exists()
+
+
+def test_past_both_limits_the_one_reached_first_is_named(client, health_centre_user):
+    login_staff(client, health_centre_user)
+    assert client.get("/staff/").status_code == 200
+    _let_time_pass(client, 16 * 3600)  # left open in the evening, back the next morning
+    response = client.get("/staff/")
+    assert response["Location"].startswith("/staff/login/?expired=idle")
+    assert AuditEvent.objects.filter(action="staff.session.idle_timeout").count() == 1
+
+
+def test_the_idle_limit_follows_the_setting_on_the_login_page(client, settings):
+    settings.STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+    response = client.get("/staff/login/?expired=idle")
+    assert "30分間操作がなかったため" in response.content.decode()
 
 
 def test_activity_keeps_the_session_alive_until_the_absolute_limit(client, health_centre_user):
@@ -119,12 +187,14 @@ def test_activity_keeps_the_session_alive_until_the_absolute_limit(client, healt
     assert client.get("/staff/").status_code == 302
 
 
-def test_staff_session_is_not_kept_in_the_store_longer_than_the_idle_timeout(
-    client, health_centre_user
-):
+def test_an_ended_staff_session_leaves_the_store_a_day_after_its_limit(client, health_centre_user):
     login_staff(client, health_centre_user)
     client.get("/staff/")
-    assert client.session.get_expiry_age() <= 15 * 60
+    # Long enough for the next request to be told why; not kept forever.
+    assert 15 * 60 < client.session.get_expiry_age() <= 15 * 60 + 24 * 3600
+    _age_session(client, idle=0, age=8 * 3600 - 60)
+    client.get("/staff/")
+    assert client.session.get_expiry_age() <= 60 + 24 * 3600
 
 
 def test_residents_pages_get_no_session_cookie_and_no_vary_cookie(client):
@@ -220,3 +290,46 @@ def test_lockout_and_audit_see_the_same_client_as_the_allow_list(client, setting
     )
     assert AccessAttempt.objects.get().ip_address == "203.0.113.5"
     assert AuditEvent.objects.get(action="staff.login.failed").ip == "203.0.113.5"
+
+
+# --- The staff 403 page ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("roles", "url", "needed"),
+    [
+        ([HEALTH_CENTRE], "/staff/audit/", "管理者"),
+        ([HEALTH_CENTRE], "/admin/", "管理者"),
+        ([HEALTH_CENTRE], "/admin/reservations/slot/", "管理者"),
+        ([ADMINISTRATOR], "/staff/exports/", "保健センター"),
+    ],
+)
+def test_staff_403_names_the_missing_role_in_the_staff_layout(client, settings, roles, url, needed):
+    settings.STAFF_HELP_CONTACT = "情報システム課 内線 1234"
+    login_staff(client, make_staff("someone", roles=roles))
+    response = client.get(url)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert f"この画面には『{needed}』の権限が必要です" in page
+    assert "情報システム課 内線 1234に権限の追加を依頼してください" in page
+    assert 'class="staff"' in page  # the staff layout, not the residents' page
+    assert "トップページへ戻る" not in page
+
+
+def test_staff_403_without_any_role_says_so_and_whom_to_ask(client):
+    login_staff(client, make_staff("nobody", roles=[]))
+    response = client.get("/staff/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "職員の権限がないか" in page
+    assert "職員アカウントを管理している管理者" in page
+
+
+def test_residents_403_stays_the_residents_page():
+    from django.core.exceptions import PermissionDenied
+
+    from config.views import permission_denied
+
+    response = permission_denied(RequestFactory().get("/lookup/"), PermissionDenied())
+    assert response.status_code == 403
+    assert 'class="staff"' not in response.content.decode()
