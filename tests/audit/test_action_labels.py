@@ -19,6 +19,8 @@ ACTION = re.compile(r"^(audit|citizens|exports|reservations|staff)\.[a-z_]+\.[a-
 NOT_ACTIONS = {
     "reservations.booking.state": "the signing salt of the booking form's state",
     "reservations.lookup.failed": "a log line, not an audit record",
+    "reservations.done.browser": "the signing salt of the done page's cookie",
+    "reservations.booking.draft": "the signing salt of a details form kept for the language switch",
 }
 # Admin classes record <prefix>.created / .changed / .deleted (audit/admin_hooks.py).
 PREFIX_VERBS = ("created", "changed", "deleted")
