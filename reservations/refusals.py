@@ -135,6 +135,12 @@ PAGES: dict[str, Refusal] = {
     ),
 }
 
+# Eligibility reasons that the details form shows but cannot fix, and where to go instead:
+# the same links as the page refusal of the same code.
+REASON_LINKS: dict[str, tuple[tuple[str, Text], ...]] = {
+    "already_booked": PAGES["already_booked"].links,
+}
+
 # The phone desk's one line per refusal, by error code (reservations.errors). Booking and
 # moving word two of them differently: the desk is choosing times, not a set.
 DESK: dict[str, Text] = {
