@@ -7,16 +7,14 @@ import re
 import pytest
 
 from reservations.models import Slot
-from tests.reservations.test_views import (  # noqa: F401 (scene is a fixture)
-    Scene,
-    book,
-    hidden,
-    scene,
-    submit_details,
-    template_names,
-)
+from tests.reservations.test_views import Scene, book, hidden, submit_details, template_names
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene():
+    return Scene()
 
 
 def step(response):
@@ -61,7 +59,8 @@ def test_a_set_partner_the_person_may_not_take_is_not_counted(client, scene):
 
 
 @pytest.mark.parametrize(
-    ("prefix", "label"), [("", "予約の確認・変更・取消"), ("/en", "Check, change or cancel a booking")]
+    ("prefix", "label"),
+    [("", "予約の確認・変更・取消"), ("/en", "Check, change or cancel a booking")],
 )
 def test_already_booked_on_the_details_form_links_to_the_lookup(client, scene, prefix, label):
     book(client, scene.lung_hall)
