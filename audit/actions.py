@@ -12,6 +12,9 @@ LABELS = {
     "reservations.reservation.viewed": _("Reservation opened"),
     "reservations.reservation.searched": _("Reservations searched"),
     "reservations.reservation.cancelled": _("Reservation cancelled by staff"),
+    "reservations.reservation.screening_dropped": _(
+        "One screening taken out of a set booking by staff"
+    ),
     "reservations.screening_type.created": _("Screening type created"),
     "reservations.screening_type.changed": _("Screening type changed"),
     "reservations.screening_type.deleted": _("Screening type deleted"),

@@ -16,10 +16,11 @@ urlpatterns = [
     path("book/choose/", views.book_choose, name="book_choose"),
     path("book/confirm/", views.book_confirm, name="book_confirm"),
     path("book/done/<str:token>/", views.book_done, name="book_done"),
-    # Look-up with reservation number + date of birth, then cancel or move.
+    # Look-up with reservation number + date of birth, then cancel, drop a screening or move.
     path("lookup/", views.lookup, name="lookup"),
     path("lookup/booking/", views.manage, name="manage"),
     path("lookup/cancel/", views.cancel, name="cancel"),
+    path("lookup/drop/", views.drop, name="drop"),
     path("lookup/move/", views.move, name="move"),
     path("lookup/move/times/", views.move_times, name="move_times"),
 ]

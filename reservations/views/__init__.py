@@ -11,7 +11,7 @@ from reservations.views.booking import (
     book_extras,
     home,
 )
-from reservations.views.lookup import cancel, lookup, manage, move, move_times
+from reservations.views.lookup import cancel, drop, lookup, manage, move, move_times
 
 __all__ = [
     "availability",
@@ -22,6 +22,7 @@ __all__ = [
     "book_edit",
     "book_extras",
     "cancel",
+    "drop",
     "home",
     "lookup",
     "manage",

@@ -12,7 +12,7 @@ import os
 import pytest
 
 from reservations.models import Reservation, Slot
-from tests.browser.journey import TEXT, button, fill_details
+from tests.browser.journey import TEXT, button, check_accessible, fill_details
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,6 +87,7 @@ def test_every_booking_page_fits_a_narrow_screen(live_server, new_page, place, l
     fill_details(page, text["dob"])
     press("continue")
     check("add a screening")
+    page.check(f'input[name="extra_{place.stomach.pk}"][value="{place.stomach_slot.pk}"]')
     press("continue")
     assert page.locator(".error-summary").count() == 0
     check("confirm")
@@ -107,6 +108,13 @@ def test_every_booking_page_fits_a_narrow_screen(live_server, new_page, place, l
     page.fill("#id_birth_date_3", day)
     press("find")
     check("booking")
+    with page.expect_navigation():  # take one screening of the set out: asked first
+        page.locator('form[action$="/lookup/drop/"] button').last.click()
+    check("take a screening out?")
+    if width == WIDTHS[0]:
+        check_accessible(page, "take a screening out?")  # a page only this test reaches
+    with page.expect_navigation():  # no: keep both
+        page.locator('form[action$="/lookup/booking/"] button').click()
     press("change")
     check("choose a new date")
     press("continue")  # nothing chosen
