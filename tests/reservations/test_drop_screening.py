@@ -167,3 +167,53 @@ def test_a_set_made_and_trimmed_in_one_period_is_new_with_what_is_left(set_slots
         (reservation.number, "stomach", "新規")
     ]
     assert Reservation.objects.get().is_live
+
+
+# --- Two drops at once -------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_dropping_both_screenings_leave_one_on_postgres(monkeypatch):
+    """Each tab takes out a different screening of the same set: the second must see that
+    only one is left and refuse, not leave a live booking with no screening at all."""
+    import threading
+
+    from tests.reservations.race import race
+
+    venue = VenueFactory()
+    day = timezone.localdate() + timedelta(days=14)
+    lung = SlotFactory(venue=venue, starts_at=local_dt(day, 9, 0))
+    stomach = SlotFactory(
+        venue=venue,
+        screening_type=ScreeningTypeFactory(code="stomach"),
+        starts_at=local_dt(day, 9, 30),
+    )
+    reservation = services.reservation_create(slots=[lung, stomach], details=details()).reservation
+
+    # The first drop waits, holding what it holds, until the second has had its chance.
+    barrier = threading.Barrier(2)
+    original = services._release_place
+
+    def release_then_wait(slot_id):
+        original(slot_id)
+        try:
+            barrier.wait(timeout=2)
+        except threading.BrokenBarrierError:
+            pass  # the other drop is waiting for the reservation's lock: as it should
+
+    monkeypatch.setattr(services, "_release_place", release_then_wait)
+    outcomes = race(
+        [
+            lambda slot=slot: (
+                services.reservation_drop_screening(
+                    reservation=Reservation.objects.get(pk=reservation.pk),
+                    screening_type_id=slot.screening_type_id,
+                ).pk
+            )
+            for slot in (lung, stomach)
+        ]
+    )
+    assert sorted(map(str, outcomes)) == sorted([str(reservation.pk), "OnlyScreening"])
+    assert ReservationItem.objects.filter(reservation=reservation).count() == 1
+    assert booked(lung) + booked(stomach) == 1
