@@ -42,6 +42,9 @@ LABELS: dict[str, Promise] = {
     "reservations.reservation.booked_by_phone": _("Reservation made at the phone desk"),
     "reservations.reservation.moved": _("Reservation moved to another time"),
     "reservations.reservation.cancelled": _("Reservation cancelled by staff"),
+    "reservations.reservation.screening_dropped": _(
+        "One screening taken out of a set booking by staff"
+    ),
     # The screening calendar (admin).
     "reservations.screening_type.created": _("Screening type created"),
     "reservations.screening_type.changed": _("Screening type changed"),

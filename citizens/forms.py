@@ -59,9 +59,11 @@ _ERA_BY_NAME = {era.name: era for era in ERAS.values()}
 # The select offers 西暦 first (what browsers autofill) and 昭和 next (most residents who
 # book a cancer screening were born in 昭和). 明治 is read (the desk's search box, a posted
 # "M") and shown, but not offered: it would be one more option for residents aged 114 or
-# more, who can type the 西暦 year.
+# more, who can type the 西暦 year. The labels are one short word: a phone at 200 % zoom
+# (195 CSS px) has room for about five characters in the select; the hint above it gives
+# the examples.
 ERA_CHOICES = [
-    (WESTERN, _("Western calendar (e.g. 1970)")),
+    (WESTERN, _("AD")),
     ("S", _("Showa")),
     ("H", _("Heisei")),
     ("R", _("Reiwa")),

@@ -25,6 +25,12 @@ class InvalidSelection(BookingError):
     code = "invalid_selection"
 
 
+class SameScreeningTwice(InvalidSelection):
+    """Two times of one screening: a booking holds each screening once."""
+
+    code = "same_screening_twice"
+
+
 class NotEligible(BookingError):
     """The rules refuse this person this slot; `reasons` says why, readably."""
 
@@ -60,6 +66,12 @@ class NotCancellable(BookingError):
     """Already cancelled, or the screening has already taken place."""
 
     code = "not_cancellable"
+
+
+class OnlyScreening(BookingError):
+    """The screening to drop is the booking's only one: that is cancelling the booking."""
+
+    code = "only_screening"
 
 
 class FormTokenReused(BookingError):

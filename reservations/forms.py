@@ -171,7 +171,9 @@ class CitizenDetailsForm(forms.Form):
         limit=ADDRESS_MAX,
         too_long=_("The address must be %(max)s characters or fewer."),
         error_messages={"required": _("Enter your address.")},
-        widget=forms.TextInput(attrs={"autocomplete": "street-address", "maxlength": ADDRESS_MAX}),
+        # street-address is for a multi-line box (pa11y H98): a one-line box takes
+        # address-line1.
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1", "maxlength": ADDRESS_MAX}),
     )
     phone = ResidentTextField(
         label=_("Phone number"),

@@ -32,6 +32,7 @@ from reservations.models import (
     ReservationItem,
     ScreeningType,
     Slot,
+    SlotQuerySet,
     SlotState,
     Venue,
     fiscal_year_of,
@@ -276,13 +277,9 @@ def nearest_free_slots(slot: Slot, *, limit: int = 5, now: datetime | None = Non
 # --- Adding a screening on the same day (セット検診) -------------------------------------------
 
 
-def set_candidates(
-    primary: Slot, details: CitizenDetails, now: datetime | None = None
-) -> dict[ScreeningType, list[Slot]]:
-    """Other screenings with a free place on the same day at the same venue, that this
-    person may book, each with its bookable slots in time order."""
-    now = now or timezone.now()
-    slots = (
+def _set_partner_slots(primary: Slot, now: datetime) -> SlotQuerySet:
+    """Bookable slots of other screenings on the same day at the same venue."""
+    return (
         Slot.objects.bookable(now)
         .filter(
             venue_id=primary.venue_id,
@@ -290,6 +287,23 @@ def set_candidates(
             screening_type__is_active=True,
         )
         .exclude(screening_type_id=primary.screening_type_id)
+    )
+
+
+def has_set_partners(primary: Slot, now: datetime | None = None) -> bool:
+    """Whether anyone could add a screening to `primary` (セット検診): before the person is
+    known, the booking has the "add a screening" step only if this is True."""
+    return _set_partner_slots(primary, now or timezone.now()).exists()
+
+
+def set_candidates(
+    primary: Slot, details: CitizenDetails, now: datetime | None = None
+) -> dict[ScreeningType, list[Slot]]:
+    """Other screenings with a free place on the same day at the same venue, that this
+    person may book, each with its bookable slots in time order."""
+    now = now or timezone.now()
+    slots = (
+        _set_partner_slots(primary, now)
         .select_related("screening_type", "venue")
         .order_by("screening_type__display_order", "starts_at")
     )

@@ -128,11 +128,27 @@ PAGES: dict[str, Refusal] = {
         (_("A cancelled booking cannot be moved. You can make a new booking instead."),),
         links=((HOME, _("Book a screening")),),
     ),
+    "only_screening": Refusal(
+        _("This is the only screening in your booking"),
+        (
+            _(
+                "A booking keeps at least one screening. To give this one up, cancel the "
+                "booking instead. Nothing was changed."
+            ),
+        ),
+        links=((LOOKUP, _("Check, change or cancel a booking")),),
+    ),
     "move_not_eligible": Refusal(_("The booking cannot be moved to this day")),
     "move_not_cancellable": Refusal(
         _("This booking can no longer be changed"),
         (_("It has been cancelled or the screening has already taken place."),),
     ),
+}
+
+# Eligibility reasons that the details form shows but cannot fix, and where to go instead:
+# the same links as the page refusal of the same code.
+REASON_LINKS: dict[str, tuple[tuple[str, Text], ...]] = {
+    "already_booked": PAGES["already_booked"].links,
 }
 
 # The phone desk's one line per refusal, by error code (reservations.errors). Booking and
@@ -142,14 +158,21 @@ DESK: dict[str, Text] = {
     "already_booked": _("This person already has a booking for this screening this year."),
     "slot_full": _("That time has just been filled."),
     "invalid_selection": _("Screenings booked together must be on the same day at the same venue."),
+    "same_screening_twice": _("Choose one time for each screening, not two."),
     "not_cancellable": _("This booking is already cancelled or its screening has taken place."),
+    "only_screening": _(
+        "This is the booking's only screening: cancel the booking instead. Nothing was changed."
+    ),
+    "drop_invalid_selection": _("This screening is not, or no longer, part of the booking."),
     "move_invalid_selection": _("Choose one new time per screening, all on one day at one venue."),
     "move_incomplete": _("Choose a new time for every screening in the booking."),
 }
 
 
-def desk_message(code: str, *, moving: bool = False) -> str:
-    """The desk's line for `code`; a move's own wording where it has one."""
+def desk_message(code: str, *, moving: bool = False, dropping: bool = False) -> str:
+    """The desk's line for `code`; a move's or a drop's own wording where it has one."""
     if moving and f"move_{code}" in DESK:
         return str(DESK[f"move_{code}"])
+    if dropping and f"drop_{code}" in DESK:
+        return str(DESK[f"drop_{code}"])
     return str(DESK[code])

@@ -29,6 +29,8 @@ from reservations.errors import FormTokenReused as FormTokenReused
 from reservations.errors import InvalidSelection as InvalidSelection
 from reservations.errors import NotCancellable as NotCancellable
 from reservations.errors import NotEligible as NotEligible
+from reservations.errors import OnlyScreening as OnlyScreening
+from reservations.errors import SameScreeningTwice as SameScreeningTwice
 from reservations.errors import SlotFull as SlotFull
 from reservations.models import (
     Notification,
@@ -58,7 +60,7 @@ def validate_selection(slots: list[Slot]) -> None:
     if not slots:
         raise InvalidSelection("no slot chosen")
     if len({s.screening_type_id for s in slots}) != len(slots):
-        raise InvalidSelection("the same screening was chosen twice")
+        raise SameScreeningTwice("the same screening was chosen twice")
     if len({s.venue_id for s in slots}) != 1 or len({s.local_date for s in slots}) != 1:
         raise InvalidSelection("a set booking must be on one day at one venue")
 
@@ -294,6 +296,63 @@ def reservation_cancel(
         _queue_notification(reservation, Notification.Kind.CANCELLATION)
         _audit(audit_context, "reservations.reservation.cancelled", reservation, audit_details)
     log.info("reservation.cancelled id=%s by=%s", reservation.pk, by)
+    return reservation
+
+
+def reservation_drop_screening(
+    *,
+    reservation: Reservation,
+    screening_type_id: int,
+    now: datetime | None = None,
+    audit_context: AuditContext | None = None,
+    audit_details: dict[str, object] | None = None,
+) -> Reservation:
+    """Take one screening out of a live set booking (セット検診) and free its place; the
+    others keep their times.
+
+    One transaction: the reservation's row is locked first (as a move or a cancel locks
+    it), then its place is released, its item deleted (the booking is as if it had been
+    made without it: the next export batch carries the booking as 変更 with the
+    screenings it still has, and the person may book that screening again), changed_at
+    stamped, the change mail queued and, given `audit_context`, the
+    "reservations.reservation.screening_dropped" record written. Raises NotCancellable
+    (already cancelled, or the screening has started), InvalidSelection (the screening is
+    not in the booking) or OnlyScreening (it is the last one: cancel the booking
+    instead); then nothing was written.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not (
+            Reservation.objects.select_for_update()
+            .filter(pk=reservation.pk, status=Reservation.Status.CONFIRMED)
+            .exists()
+        ):
+            raise NotCancellable("already cancelled")
+        items = list(reservation.items.filter(is_live=True).select_related("slot"))
+        dropped = next((i for i in items if i.screening_type_id == screening_type_id), None)
+        if dropped is None:
+            raise InvalidSelection("the screening is not in this booking")
+        if len(items) == 1:
+            raise OnlyScreening("the last screening of a booking is dropped by cancelling it")
+        if dropped.slot.starts_at <= now:
+            raise NotCancellable("the screening has already taken place")
+        _release_place(dropped.slot_id)
+        dropped.delete()
+        Reservation.objects.filter(pk=reservation.pk).update(changed_at=now)
+        reservation.refresh_from_db()
+        _queue_notification(reservation, Notification.Kind.CHANGE)
+        _audit(
+            audit_context,
+            "reservations.reservation.screening_dropped",
+            reservation,
+            {
+                **(audit_details or {}),
+                "slot_id": dropped.slot_id,
+                "screening_type_id": screening_type_id,
+                "kept_slot_ids": sorted(i.slot_id for i in items if i is not dropped),
+            },
+        )
+    log.info("reservation.screening_dropped id=%s slot=%s", reservation.pk, dropped.slot_id)
     return reservation
 
 

@@ -79,6 +79,20 @@ class ExtrasForm(forms.Form):
             chosen = [s.pk for s in slots if s.pk in initial_ids]
             self.initial[name] = str(chosen[0]) if chosen else ""
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # A radio group sends one value; two (a tampered or hand-made form) are refused
+        # rather than one of them being booked unsaid.
+        for name in self.fields:
+            if isinstance(self.data, QueryDict) and len(set(self.data.getlist(name))) > 1:
+                self.add_error(
+                    name,
+                    ValidationError(
+                        _("Choose one time for this screening, not two."), code="two_times"
+                    ),
+                )
+        return cleaned
+
     def chosen_slots(self) -> list[Slot]:
         return [
             self.slots[int(value)]

@@ -21,10 +21,11 @@ urlpatterns = [
     path("book/done/<str:token>/", views.book_done_old_address, name="book_done_old_address"),
     # The language switch of the steps above: the same step in the other language.
     path("book/language/", views.book_language, name="book_language"),
-    # Look-up with reservation number + date of birth, then cancel or move.
+    # Look-up with reservation number + date of birth, then cancel, drop a screening or move.
     path("lookup/", views.lookup, name="lookup"),
     path("lookup/booking/", views.manage, name="manage"),
     path("lookup/cancel/", views.cancel, name="cancel"),
+    path("lookup/drop/", views.drop, name="drop"),
     path("lookup/move/", views.move, name="move"),
     path("lookup/move/times/", views.move_times, name="move_times"),
 ]

@@ -33,9 +33,10 @@ from reservations.errors import (
     SlotFull,
 )
 from reservations.forms import CitizenDetailsForm, add_eligibility_errors
-from reservations.models import Reservation, ReservationItem, Slot, Venue
+from reservations.models import Reservation, ReservationItem, ScreeningType, Slot, Venue
 from reservations.queries import is_id, items_in_time_order, slot_ids_from
 from reservations.refusals import desk_message
+from reservations.time_forms import ExtrasForm
 from reservations.tokens import is_form_token, new_form_token
 from staff.forms import FindBookingForm, MoveSearchForm, SlotSearchForm
 
@@ -99,38 +100,56 @@ def _slots_from(values: list[str]) -> list[Slot] | None:
     return slots if len(slots) == len(ids) else None
 
 
-def _set_partners(slots: list[Slot]) -> list[Slot]:
-    """Other screenings at the same venue on the same day, for a セット検診 booking."""
+def _set_partners(slots: list[Slot]) -> dict[ScreeningType, list[Slot]]:
+    """Other screenings with a free place at the same venue on the same day, for a セット検診
+    booking: each with its times, as the web's "add a screening" step offers them."""
     first = slots[0]
-    return list(
-        _bookable(
-            Slot.objects.bookable()
-            .filter(venue=first.venue)
-            .exclude(screening_type__in=[s.screening_type_id for s in slots]),
-            date=first.local_date,
-        )
-    )
+    partners: dict[ScreeningType, list[Slot]] = {}
+    for slot in _bookable(
+        Slot.objects.bookable()
+        .filter(venue=first.venue, screening_type__is_active=True)
+        .exclude(screening_type__in=[s.screening_type_id for s in slots]),
+        date=first.local_date,
+    ):
+        partners.setdefault(slot.screening_type, []).append(slot)
+    return partners
 
 
 @role_required(HEALTH_CENTRE)
 @require_http_methods(["GET", "POST"])
 def desk_book(request: HttpRequest) -> HttpResponse:
-    """Book the chosen slot(s) for a caller with the residents' form and rules."""
+    """Book the chosen slot(s) for a caller with the residents' form and rules.
+
+    One form: the caller's details and, when other screenings are free that day at that
+    venue, one choice per screening to add (セット検診). Whatever is refused comes back
+    with everything typed and chosen still in the form.
+    """
     source = request.POST if request.method == "POST" else request.GET
+    # "Instead": one of the nearest free times offered after a refusal, chosen with the
+    # details still in the form; it shows the form again for that time, books nothing.
+    instead = "instead" in request.POST
     slots = _slots_from(source.getlist("slot"))
     if slots is None:
         return _bad_request(request)
+    if instead:
+        chosen = _slots_from(request.POST.getlist("instead")[:1])
+        if chosen is None:
+            return _bad_request(request)
+        # It takes the place of the time of its own screening; the rest stay chosen.
+        slots = chosen + [s for s in slots if s.screening_type_id != chosen[0].screening_type_id]
     token = source.get("form_token", "")
     if not is_form_token(token):
         token = new_form_token()
 
-    form = _details_form(request.POST if request.method == "POST" else None)
+    data = request.POST if request.method == "POST" else None
+    form = _details_form(data)
+    extras = ExtrasForm(None if instead else data, candidates=_set_partners(slots))
     problems, alternatives = [], []
-    if form.is_bound and form.is_valid():
+    if form.is_bound and not instead and all([form.is_valid(), extras.is_valid()]):
         try:
             # The booking and its audit record commit together, or neither does.
             booking = services.reservation_create(
-                slots=slots,
+                slots=[*slots, *extras.chosen_slots()],
                 details=form.to_details(),
                 form_token=token,
                 channel=Reservation.Channel.PHONE,
@@ -145,7 +164,9 @@ def desk_book(request: HttpRequest) -> HttpResponse:
                 # The same words the web shows, next to the field they are about.
                 add_eligibility_errors(form, refusal.reasons)
             problems = [desk_message(refusal.code)]
-            alternatives = refusal.alternatives if isinstance(refusal, SlotFull) else []
+            if isinstance(refusal, SlotFull) and refusal.slot in slots:
+                # A time chosen as an extra has its other times in the form already.
+                alternatives = refusal.alternatives
         else:
             if booking.created:
                 messages.success(
@@ -160,13 +181,13 @@ def desk_book(request: HttpRequest) -> HttpResponse:
         "staff/desk/book.html",
         {
             "form": form,
+            "extras": extras,
             "slots": slots,
-            "partners": _set_partners(slots) if request.method == "GET" else [],
             "form_token": token,
             "problems": problems,
             "alternatives": alternatives,
         },
-        status=200 if not problems else 409,
+        status=409 if problems else 200,
     )
 
 
@@ -262,6 +283,44 @@ def desk_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "staff/desk/cancel.html",
         {"reservation": reservation, "items": items_in_time_order(reservation)},
+    )
+
+
+@role_required(HEALTH_CENTRE)
+@require_http_methods(["GET", "POST"])
+def desk_drop(request: HttpRequest, pk: int, screening_type_id: int) -> HttpResponse:
+    """Take one screening out of a set booking (セット検診); the others keep their times."""
+    reservation = _reservation(pk)
+    items = items_in_time_order(reservation)
+    item = next((i for i in items if i.screening_type_id == screening_type_id), None)
+    if request.method == "POST":
+        try:
+            # The change and its audit record commit together, or neither does.
+            services.reservation_drop_screening(
+                reservation=reservation,
+                screening_type_id=screening_type_id,
+                audit_context=AuditContext.from_request(request),
+                audit_details={"via": "phone_desk"},
+            )
+        except BookingError as refusal:
+            messages.error(request, desk_message(refusal.code, dropping=True))
+        else:
+            messages.success(
+                request,
+                _("%(screening)s has been taken out of the booking.")
+                % {"screening": item.screening_type.name if item else ""},
+            )
+        return redirect("staff:desk_reservation", pk=reservation.pk)
+    if not reservation.is_live or item is None or len(items) < 2:
+        raise Http404
+    return render(
+        request,
+        "staff/desk/drop.html",
+        {
+            "reservation": reservation,
+            "item": item,
+            "items": [i for i in items if i is not item],
+        },
     )
 
 

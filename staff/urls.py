@@ -16,6 +16,11 @@ urlpatterns = [
     path("desk/find/", desk.desk_find, name="desk_find"),
     path("desk/reservations/<int:pk>/", desk.desk_reservation, name="desk_reservation"),
     path("desk/reservations/<int:pk>/move/", desk.desk_move, name="desk_move"),
+    path(
+        "desk/reservations/<int:pk>/drop/<int:screening_type_id>/",
+        desk.desk_drop,
+        name="desk_drop",
+    ),
     path("desk/reservations/<int:pk>/cancel/", desk.desk_cancel, name="desk_cancel"),
     # Bookings without email, for a phone call or a postcard (health centre).
     path("no-email/", no_email.no_email_list, name="no_email"),

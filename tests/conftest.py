@@ -33,3 +33,14 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in Japanese: a request to /en/ leaves English active in the thread
+    (LocaleMiddleware does not switch back), which a later test would otherwise inherit."""
+    from django.utils import translation
+
+    translation.activate("ja")
+    yield
+    translation.activate("ja")

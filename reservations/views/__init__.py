@@ -14,7 +14,7 @@ from reservations.views.booking import (
     book_language,
     home,
 )
-from reservations.views.lookup import cancel, lookup, manage, move, move_times
+from reservations.views.lookup import cancel, drop, lookup, manage, move, move_times
 
 __all__ = [
     "availability",
@@ -28,6 +28,7 @@ __all__ = [
     "book_extras",
     "book_language",
     "cancel",
+    "drop",
     "home",
     "lookup",
     "manage",

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from reservations import queries, services
 from reservations.display import datetime_text
-from reservations.eligibility import CitizenDetails, eligibility_reasons
+from reservations.eligibility import CitizenDetails, Reason, eligibility_reasons
 from reservations.errors import (
     AlreadyBooked,
     FormTokenReused,
@@ -37,6 +37,7 @@ from reservations.forms import (
 )
 from reservations.language import is_english, screening_name
 from reservations.models import Reservation, ScreeningType, Slot, SlotState
+from reservations.refusals import REASON_LINKS
 from reservations.templatetags.resident import month_text, translated
 from reservations.time_forms import ExtrasForm
 from reservations.tokens import (
@@ -186,16 +187,25 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
         if slot.window_state(now) != SlotState.OPEN or slot.remaining <= 0:
             return _slot_unavailable(request, slot, now)
         form = CitizenDetailsForm()
-        return _details_page(request, slot, form, new_form_token(), switch_language=True)
+        return _details_page(request, slot, form, new_form_token(), now=now, switch_language=True)
 
     form_token = request.POST.get("form_token", "")
     if not is_form_token(form_token):
         return bad_request(request)
     previous = _load_state(request) if request.POST.get("state") else None
     form = CitizenDetailsForm(request.POST)
-    details = _checked_details(form, slot, now)
+    details, reasons = _checked_details(form, slot, now)
     if details is None:
-        return _details_page(request, slot, form, form_token, previous=previous, status=400)
+        return _details_page(
+            request,
+            slot,
+            form,
+            form_token,
+            previous=previous,
+            now=now,
+            status=400,
+            refusal_links=_refusal_links(reasons),
+        )
 
     state = BookingState(form_token, [slot.pk], BookingState.pack_details(details))
     chosen = previous.slot_ids[1:] if previous and previous.slot_ids[0] == slot.pk else []
@@ -207,17 +217,19 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     return _extras_or_confirm(request, state, slot, details, chosen=chosen, now=now)
 
 
-def _checked_details(form: CitizenDetailsForm, slot: Slot, now: datetime) -> CitizenDetails | None:
-    """The details if the form is valid and the person may book `slot`; else None, with
-    the reasons added to the form."""
+def _checked_details(
+    form: CitizenDetailsForm, slot: Slot, now: datetime
+) -> tuple[CitizenDetails | None, Sequence[Reason]]:
+    """The details if the form is valid and the person may book `slot` (else None), and
+    the reasons they may not, which are also added to the form."""
     if not form.is_valid():
-        return None
+        return None, ()
     details = form.to_details()
     reasons = eligibility_reasons(slot=slot, person=details, now=now, check_places=False)
     if reasons:
         add_eligibility_errors(form, reasons)
-        return None
-    return details
+        return None, reasons
+    return details, ()
 
 
 def _details_page(
@@ -227,8 +239,10 @@ def _details_page(
     form_token: str,
     *,
     previous: BookingState | None = None,
+    now: datetime | None = None,
     status: int = 200,
     switch_language: bool = False,
+    refusal_links: Sequence[tuple[str, str]] = (),
 ) -> HttpResponse:
     switch: tuple[str, dict[str, str]] | None = None
     if form.is_bound:  # what was typed, errors and all
@@ -251,11 +265,33 @@ def _details_page(
             "form": form,
             "form_token": form_token,
             "previous_state": previous.dumps() if previous else "",
+            "steps": _steps(slot, previous.person() if previous else None, now),
+            "refusal_links": refusal_links,
         },
         status=status,
         switch_language=switch_language,
         language_switch=switch,
     )
+
+
+def _steps(slot: Slot, details: CitizenDetails | None, now: datetime | None) -> int:
+    """How many steps this booking has: details, (add a screening,) confirm.
+
+    The middle one exists only when another screening is free on the same day at the same
+    venue; once the person is known, only when they may take one of those."""
+    if details is not None:
+        return 3 if queries.set_candidates(slot, details, now) else 2
+    return 3 if queries.has_set_partners(slot, now) else 2
+
+
+def _refusal_links(reasons: Sequence[Reason]) -> list[tuple[str, str]]:
+    """Where to go next for a reason the form cannot fix (already booked → 予約の確認・
+    変更・取消), from the catalogue of refusals."""
+    return [
+        (reverse(name), str(label))
+        for reason in reasons
+        for name, label in REASON_LINKS.get(reason.code, ())
+    ]
 
 
 def _extras_or_confirm(
@@ -321,6 +357,8 @@ def _confirm_page(
             "details": details,
             "fee": sum(s.screening_type.fee for s in slots),
             "can_change_screenings": can_change,
+            # The last step: the third when screenings could be added, else the second.
+            "steps": 3 if can_change else 2,
         },
         status=status,
         language_switch=(
@@ -433,9 +471,15 @@ def _details_again(request: HttpRequest) -> HttpResponse:
         return bad_request(request)
     slot = _slot_or_404(draft.slot_id)
     form = CitizenDetailsForm(draft.data)
-    valid = _checked_details(form, slot, timezone.now()) is not None
+    details, reasons = _checked_details(form, slot, timezone.now())
     return _details_page(
-        request, slot, form, draft.form_token, previous=previous, status=200 if valid else 400
+        request,
+        slot,
+        form,
+        draft.form_token,
+        previous=previous,
+        status=400 if details is None else 200,
+        refusal_links=_refusal_links(reasons),
     )
 
 

@@ -19,12 +19,15 @@ from reservations.display import health_centre_name
 from reservations.errors import (
     AlreadyBooked,
     BookingError,
+    InvalidSelection,
     NotCancellable,
     NotEligible,
+    OnlyScreening,
     SlotFull,
 )
 from reservations.forms import LookupForm
-from reservations.models import Reservation
+from reservations.language import screening_name
+from reservations.models import Reservation, ReservationItem
 from reservations.time_forms import MoveDayForm, MoveTimesForm
 from reservations.tokens import read_manage_token, sign_manage_token
 from reservations.views.booking import already_booked
@@ -163,6 +166,57 @@ def cancel(request: HttpRequest) -> HttpResponse:
     reservation.refresh_from_db()
     context["reservation"] = reservation
     return page(request, "reservations/cancelled.html", context)
+
+
+def _live_item(reservation: Reservation, value: str) -> ReservationItem | None:
+    if not queries.is_id(value):
+        return None
+    return (
+        reservation.items.filter(is_live=True, screening_type_id=int(value))
+        .select_related("slot__venue", "screening_type")
+        .first()
+    )
+
+
+@allow("POST")
+@private
+def drop(request: HttpRequest) -> HttpResponse:
+    """Take one screening out of a set booking (セット検診): ask once, then drop it; the
+    others keep their times. Asking again for one already dropped shows the booking."""
+    reservation = _reservation_from_token(request)
+    if reservation is None:
+        return _token_expired(request)
+    if not reservation.is_live:
+        return refuse(request, "move_not_cancellable")
+    value = request.POST.get("screening", "")
+    item = _live_item(reservation, value)
+    if item is None:
+        if not queries.is_id(value):
+            return bad_request(request)
+        # A second click of "yes", or another tab: the screening is no longer booked.
+        return _manage_page(request, reservation)
+    name = screening_name(item.screening_type)
+    if request.POST.get("confirm") != "yes":
+        context = {
+            "reservation": reservation,
+            "token": request.POST["token"],
+            "item": item,
+            "kept": [s for s in queries.booking_context(reservation)["slots"] if s != item.slot],
+        }
+        return page(request, "reservations/drop_confirm.html", context)
+    try:
+        services.reservation_drop_screening(
+            reservation=reservation, screening_type_id=item.screening_type_id
+        )
+    except OnlyScreening:
+        return refuse(request, "only_screening")
+    except NotCancellable:
+        return refuse(request, "move_not_cancellable")
+    except InvalidSelection:  # dropped meanwhile from another tab
+        pass
+    reservation.refresh_from_db()
+    notice = _("%(screening)s has been taken out of your booking.") % {"screening": name}
+    return _manage_page(request, reservation, notice=notice)
 
 
 def _live_or_problem(request: HttpRequest, reservation: Reservation) -> HttpResponse | None:

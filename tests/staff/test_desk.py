@@ -167,7 +167,7 @@ def test_set_booking_offers_other_screenings_at_the_same_venue_and_day(desk):
     )
     stomach = SlotFactory(screening_type=stomach_type, venue=lung.venue, starts_at=lung.starts_at)
     page = desk.get(BOOK, {"slot": lung.pk})
-    assert page.context["partners"] == [stomach]
+    assert page.context["extras"].slots == {stomach.pk: stomach}
     assert book(desk, [lung, stomach]).status_code == 302
     assert Reservation.objects.get().items.count() == 2
 

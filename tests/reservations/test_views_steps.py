@@ -1,0 +1,79 @@
+"""What the booking pages tell a resident about where they are and where to go next: the
+step counter counts the steps this booking has, and a refusal the form cannot fix links to
+the page that can."""
+
+import re
+
+import pytest
+
+from reservations.models import Slot
+from tests.reservations.test_views import Scene, book, hidden, submit_details, template_names
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene():
+    return Scene()
+
+
+def step(response):
+    match = re.search(r'<p class="step">(.*?)</p>', response.content.decode())
+    assert match, "no step counter"
+    return match.group(1)
+
+
+def test_without_a_screening_to_add_the_booking_has_two_steps(client, scene):
+    # At the civic hall only lung is offered that day: details, then confirm.
+    assert step(client.get(f"/en/book/{scene.lung_hall.pk}/")) == "Step 1 of 2"
+    confirm = submit_details(client, scene.lung_hall, prefix="/en")
+    assert "reservations/book_confirm.html" in template_names(confirm)
+    assert step(confirm) == "Step 2 of 2"
+
+
+def test_with_a_screening_to_add_the_booking_has_three_steps(client, scene):
+    assert step(client.get(f"/book/{scene.lung_slot.pk}/")) == "手順 1／3"
+    extras = submit_details(client, scene.lung_slot)
+    assert step(extras) == "手順 2／3"
+    confirm = client.post("/book/extras/", {"state": hidden(extras, "state")})
+    assert step(confirm) == "手順 3／3"
+
+
+def test_details_form_with_errors_keeps_the_count(client, scene):
+    response = submit_details(client, scene.lung_hall, prefix="/en", name="")
+    assert response.status_code == 400
+    assert step(response) == "Step 1 of 2"
+
+
+def test_a_set_partner_the_person_may_not_take_is_not_counted(client, scene):
+    # Only breast screening is free beside lung that day: not for a man, so no step 2.
+    Slot.objects.filter(pk=scene.stomach_slot.pk).delete()
+    Scene.slot(scene.breast, scene.centre, scene.day, 11, 0)
+    assert step(client.get(f"/en/book/{scene.lung_slot.pk}/")) == "Step 1 of 3"
+    confirm = submit_details(client, scene.lung_slot, prefix="/en", sex="M")
+    assert "reservations/book_confirm.html" in template_names(confirm)
+    assert step(confirm) == "Step 2 of 2"
+    # Back to the details: now that the person is known, the count is theirs.
+    again = client.post("/en/book/edit/", {"state": hidden(confirm, "state")})
+    assert step(again) == "Step 1 of 2"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "label"),
+    [("", "予約の確認・変更・取消"), ("/en", "Check, change or cancel a booking")],
+)
+def test_already_booked_on_the_details_form_links_to_the_lookup(client, scene, prefix, label):
+    book(client, scene.lung_hall)
+    response = submit_details(client, scene.lung_later, prefix=prefix)
+    assert response.status_code == 400
+    form = response.content.decode().split("<form", 1)[1]
+    assert f'<a href="{prefix}/lookup/">{label}</a>' in form
+
+
+def test_other_refusals_on_the_details_form_have_no_lookup_link(client, scene):
+    too_young = {"birth_date_era": "AD", "birth_date_year": str(scene.day.year - 30)}
+    response = submit_details(client, scene.lung_hall, prefix="/en", **too_young)
+    assert response.status_code == 400  # too young: fixed in the form itself
+    form = response.content.decode().split("<form", 1)[1]
+    assert "40 or over" in form
+    assert 'href="/en/lookup/"' not in form
