@@ -58,6 +58,13 @@ def test_a_set_partner_the_person_may_not_take_is_not_counted(client, scene):
     assert step(again) == "Step 1 of 2"
 
 
+def details_form(response, prefix, slot) -> str:
+    """The details form alone: the page's header has a look-up link of its own."""
+    page = response.content.decode()
+    form = page.split(f'<form method="post" action="{prefix}/book/{slot.pk}/"', 1)[1]
+    return form.split("</form>", 1)[0]
+
+
 @pytest.mark.parametrize(
     ("prefix", "label"),
     [("", "予約の確認・変更・取消"), ("/en", "Check, change or cancel a booking")],
@@ -66,7 +73,7 @@ def test_already_booked_on_the_details_form_links_to_the_lookup(client, scene, p
     book(client, scene.lung_hall)
     response = submit_details(client, scene.lung_later, prefix=prefix)
     assert response.status_code == 400
-    form = response.content.decode().split("<form", 1)[1]
+    form = details_form(response, prefix, scene.lung_later)
     assert f'<a href="{prefix}/lookup/">{label}</a>' in form
 
 
@@ -74,6 +81,6 @@ def test_other_refusals_on_the_details_form_have_no_lookup_link(client, scene):
     too_young = {"birth_date_era": "AD", "birth_date_year": str(scene.day.year - 30)}
     response = submit_details(client, scene.lung_hall, prefix="/en", **too_young)
     assert response.status_code == 400  # too young: fixed in the form itself
-    form = response.content.decode().split("<form", 1)[1]
+    form = details_form(response, "/en", scene.lung_hall)
     assert "40 or over" in form
     assert 'href="/en/lookup/"' not in form
