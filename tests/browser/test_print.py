@@ -33,7 +33,9 @@ def test_book_without_email_then_open_and_print_the_slip(live_server, new_page, 
     reservation = Reservation.objects.get()
     assert reservation.citizen.email == "" and not Notification.objects.exists()
 
-    page.locator('a[href$="/book/done/print/"]').click()
+    with page.expect_navigation():
+        page.locator('a[href$="/book/done/print/"]').click()
+    page.wait_for_load_state()
     assert page.url.endswith(f"{text['prefix']}/book/done/print/")
     assert no_horizontal_scroll(page)
     page.emulate_media(media="print")

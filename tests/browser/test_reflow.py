@@ -77,7 +77,7 @@ def test_every_booking_page_fits_a_narrow_screen(live_server, new_page, place, l
     page.goto(f"{url}/book/{place.lung_slot.pk}/")
     check("details form")
     press("continue")  # everything empty: every field has an error
-    assert page.locator(".error-summary li").count() >= 8
+    assert page.locator(".error-summary li").count() >= 7  # email is optional
     check("details form, all errors")
     assert page.evaluate(ERA_CLIPPED) <= 0, "the era select cuts its options off"
     fill_details(page, ("AD", str(place.day.year - 30), "1", "1"))
