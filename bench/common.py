@@ -64,7 +64,8 @@ def throwaway_database(name: str, *, postgres: bool = False) -> tuple[str, Calla
 
 def run_threads(target: Callable[[int], None], count: int) -> float:
     """Run target(0) … target(count - 1) in as many threads at once; the wall time taken."""
-    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    # Daemon threads: on Ctrl-C the main thread cleans up and exits without waiting for them.
+    threads = [threading.Thread(target=target, args=(n,), daemon=True) for n in range(count)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()

@@ -1,6 +1,6 @@
 """A city-sized season for bench_rush, written in seconds with PostgreSQL's COPY.
 
-The season: months of 15 screening days (the 1st, 3rd … 29th), one venue a day in turn,
+The season: months of 15 screening days (the 1st to the 15th), one venue a day in turn,
 ten times a day (9:00 … 13:30) for each of the four screenings, starting the first month
 that begins at least two weeks from now; every slot open for booking now. An
 availability month of one screening therefore shows 150 slots.
@@ -51,7 +51,7 @@ def season_days(count: int, today: date) -> list[date]:
     year, month = (start.year, start.month) if start.day == 1 else _next_month(start)
     days: list[date] = []
     while len(days) < count:
-        days += [date(year, month, 1 + 2 * i) for i in range(DAYS_PER_MONTH)]
+        days += [date(year, month, 1 + i) for i in range(DAYS_PER_MONTH)]
         year, month = _next_month(date(year, month, 1))
     return days[:count]
 
