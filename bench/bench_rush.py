@@ -469,6 +469,7 @@ def print_report(
     flows: list[Flow],
     waiting_note: str,
     wall: float,
+    load: tuple[float, float],
 ) -> None:
     trivial = reads[0].rps
     out = print
@@ -476,6 +477,10 @@ def print_report(
     out(
         f"bench_rush: PostgreSQL + Redis, gunicorn {plan.workers} sync workers per server, "
         f"{os.cpu_count()} CPUs, loopback only; {wall:.0f} s in all"
+    )
+    out(
+        f"  load average (1 min) {load[0]:.1f} at the start, {load[1]:.1f} at the end: "
+        "more than the CPUs means others shared the machine"
     )
     out(
         f"  season: {season.slots:,} slots, {season.bookings:,} bookings "
@@ -623,8 +628,16 @@ def _forget_redis_keys(url: str, prefix: str) -> None:
 
 def parse_plan(argv: Sequence[str] | None) -> tuple[Plan, bool]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="600 slots, 5,000 bookings, 200 …")
-    parser.add_argument("--waiting-room", action="store_true", help="5x phase with it on")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small run: 600 slots, 5,000 bookings, 200 residents on 50 places, short phases",
+    )
+    parser.add_argument(
+        "--waiting-room",
+        action="store_true",
+        help="the 5x phase with the waiting room on (says so if it is not built yet)",
+    )
     for name, kind in (
         ("slots", int),
         ("bookings", int),
@@ -636,6 +649,8 @@ def parse_plan(argv: Sequence[str] | None) -> tuple[Plan, bool]:
         ("read-seconds", float),
         ("minimal-requests", int),
         ("render-runs", int),
+        ("flow-seconds", float),
+        ("timeout", float),
         ("time-limit", float),
     ):
         parser.add_argument(
@@ -663,6 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     signal.signal(signal.SIGTERM, _on_sigterm)
     began = time.monotonic()
+    load_at_start = os.getloadavg()[0]
     deadline = began + plan.time_limit
 
     def remaining(most: float) -> float:
@@ -828,6 +844,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flows=flows,
             waiting_note=waiting_note,
             wall=time.monotonic() - began,
+            load=(load_at_start, os.getloadavg()[0]),
         )
         broken = any(f.check.oversold or f.check.mismatched for f in flows)
         return 1 if broken else 0
