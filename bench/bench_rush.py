@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -45,7 +47,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -340,6 +342,7 @@ class Flow:
     wall: float
     check: Check
     waiting_room: str  # "on", "off" or "not built yet"
+    client_cpu: float  # CPU seconds the client itself used (the machine's cores are shared)
 
     def count(self, kind: str) -> int:
         return sum(1 for o in self.outcomes if o.kind == kind)
@@ -377,6 +380,12 @@ class Flow:
         return overtaken
 
 
+def _own_cpu_seconds() -> float:
+    """CPU time of this process (the client threads), not of the servers."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_flow(
     label: str,
     port: int,
@@ -387,6 +396,7 @@ def run_flow(
     seconds: float,
     waiting_room: str,
 ) -> Flow:
+    cpu_before = _own_cpu_seconds()
     outcomes, wall = run_residents(
         port=port,
         numbers=numbers,
@@ -396,8 +406,9 @@ def run_flow(
         timeout=plan.timeout,
         run_threads=run_threads,
     )
+    client_cpu = _own_cpu_seconds() - cpu_before
     drain(port)
-    flow = Flow(label, concurrency, outcomes, wall, check_slots(slot_ids), waiting_room)
+    flow = Flow(label, concurrency, outcomes, wall, check_slots(slot_ids), waiting_room, client_cpu)
     print(
         f"  {label}: {flow.count('booked')} booked of {len(outcomes)} in {wall:.1f} s",
         flush=True,
@@ -522,7 +533,7 @@ def print_report(
         out(
             f"  booked {flow.count('booked')} = {flow.booked_per_second:.1f} places/s "
             f"({_pct(flow.booked_per_second, minimal.places_per_second).strip()} of minimal) "
-            f"in {flow.wall:.1f} s"
+            f"in {flow.wall:.1f} s (the client itself used {flow.client_cpu:.1f} s of CPU)"
         )
         out(
             f"  full → nearest free times: {len(full)} (with times offered {offered}; "
@@ -603,6 +614,59 @@ def print_report(
 AVAILABILITY = "kenshin availability month"
 
 
+def _number(value: float) -> float | None:
+    """JSON has no NaN (too few values for a percentile): null instead."""
+    return None if value != value else value
+
+
+def figures(
+    *, render: Render, reads: list[Read], minimal: Minimal, flows: list[Flow]
+) -> dict[str, object]:
+    """The report's figures as plain values (--json), to compare runs by program."""
+    trivial = reads[0].rps or 1.0
+    minimal_pps = minimal.places_per_second or 1.0
+
+    def flow_figures(flow: Flow) -> dict[str, object]:
+        steps = {}
+        for step in (*STEPS, "whole flow (booked)", "whole flow (everyone)"):
+            if step.startswith("whole"):
+                n, p50, p99 = flow.flow_percentiles("booked" if "booked" in step else None)
+            else:
+                n, p50, p99 = flow.step_percentiles(step)
+            steps[step] = {"n": n, "p50_ms": _number(p50), "p99_ms": _number(p99)}
+        return {
+            "label": flow.label,
+            "concurrency": flow.concurrency,
+            "residents": len(flow.outcomes),
+            "waiting_room": flow.waiting_room,
+            "outcomes": dict(Counter(o.kind for o in flow.outcomes)),
+            "places_per_second": flow.booked_per_second,
+            "share_of_minimal": flow.booked_per_second / minimal_pps,
+            "oversold": flow.check.oversold,
+            "counters_off": flow.check.mismatched,
+            "booked_in_database": flow.check.booked,
+            "answered_within_1s": sum(1 for o in flow.outcomes if o.first_answer <= 1.0),
+            "told_to_wait": sum(1 for o in flow.outcomes if o.waits),
+            "steps": steps,
+        }
+
+    return {
+        "reads": {
+            r.label: {
+                "rps": r.rps,
+                "share_of_trivial": r.rps / trivial,
+                "p99_ms": _number(r.p99_ms),
+            }
+            for r in reads
+        },
+        "render_ms": render.median_ms,
+        "render_queries": render.queries,
+        "render_slots": render.slots,
+        "minimal_places_per_second": minimal.places_per_second,
+        "flows": [flow_figures(flow) for flow in flows],
+    }
+
+
 # --- The run ---------------------------------------------------------------------------------
 
 
@@ -626,7 +690,7 @@ def _forget_redis_keys(url: str, prefix: str) -> None:
         print(f"bench_rush: could not delete the Redis keys {prefix}:*: {exc}", file=sys.stderr)
 
 
-def parse_plan(argv: Sequence[str] | None) -> tuple[Plan, bool]:
+def parse_plan(argv: Sequence[str] | None) -> tuple[Plan, bool, str]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "--quick",
@@ -638,6 +702,7 @@ def parse_plan(argv: Sequence[str] | None) -> tuple[Plan, bool]:
         action="store_true",
         help="the 5x phase with the waiting room on (says so if it is not built yet)",
     )
+    parser.add_argument("--json", default="", help="also write the figures to this file")
     for name, kind in (
         ("slots", int),
         ("bookings", int),
@@ -661,13 +726,13 @@ def parse_plan(argv: Sequence[str] | None) -> tuple[Plan, bool]:
     given = {
         key: value
         for key, value in vars(args).items()
-        if value is not None and key not in ("quick", "waiting_room")
+        if value is not None and key not in ("quick", "waiting_room", "json")
     }
-    return replace(plan, **given), args.waiting_room
+    return replace(plan, **given), args.waiting_room, args.json
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    plan, want_waiting_room = parse_plan(argv)
+    plan, want_waiting_room, json_path = parse_plan(argv)
     base = postgres_base()
     cache_url = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/0")
     if base is None:
@@ -846,6 +911,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             wall=time.monotonic() - began,
             load=(load_at_start, os.getloadavg()[0]),
         )
+        if json_path:
+            numbers = figures(render=render, reads=reads, minimal=minimal, flows=flows)
+            Path(json_path).write_text(json.dumps({"plan": asdict(plan), **numbers}, indent=2))
         broken = any(f.check.oversold or f.check.mismatched for f in flows)
         return 1 if broken else 0
     except (KeyboardInterrupt, Stopped):
