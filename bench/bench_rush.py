@@ -404,7 +404,6 @@ def run_flow(
         concurrency=concurrency,
         seconds=seconds,
         timeout=plan.timeout,
-        run_threads=run_threads,
     )
     client_cpu = _own_cpu_seconds() - cpu_before
     drain(port)

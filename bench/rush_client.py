@@ -19,12 +19,13 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
+from bench.common import run_threads
 from bench.rush_seed import katakana_number
 
 _FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
@@ -317,7 +318,6 @@ def run_residents(
     concurrency: int,
     seconds: float,
     timeout: float,
-    run_threads: Callable[[Callable[[int], None], int], float],
 ) -> tuple[list[Outcome], float]:
     """Residents `numbers`, `concurrency` at a time, each choosing one of `slot_ids` at
     random; no new resident starts after `seconds`. The outcomes and the wall time."""
