@@ -1,6 +1,6 @@
 """The opening-day rush, measured side by side in one run (issue #12).
 
-    python bench/bench_rush.py            # the city-sized run (about 4 minutes on 2 cores)
+    python bench/bench_rush.py            # the city-sized run (about 2½ minutes on 2 cores)
     python bench/bench_rush.py --quick    # a small one (about a minute), for development
     python bench/bench_rush.py --waiting-room   # the 5x phase with the waiting room on
 
