@@ -4,8 +4,14 @@ The benchmarks never touch the development database and never import the tests: 
 little data they need is built here, straight through the models and the booking service.
 """
 
+import contextlib
+import ctypes
+import http.client
 import os
+import signal
+import socket
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -58,13 +64,107 @@ def throwaway_database(name: str, *, postgres: bool = False) -> tuple[str, Calla
 
 def run_threads(target: Callable[[int], None], count: int) -> float:
     """Run target(0) … target(count - 1) in as many threads at once; the wall time taken."""
-    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    # Daemon threads: on Ctrl-C the main thread cleans up and exits without waiting for them.
+    threads = [threading.Thread(target=target, args=(n,), daemon=True) for n in range(count)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return time.perf_counter() - started
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_port(
+    port: int, *, seconds: float = 60, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Wait until something accepts connections on 127.0.0.1:port (RuntimeError if not, or
+    if `process` exits first)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server on port {port} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds:.0f} s")
+
+
+def wait_for_answer(
+    port: int, path: str, *, seconds: float = 120, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Wait until 127.0.0.1:port answers GET `path` with anything but a 5xx (the workers
+    have booted): RuntimeError if it does not within `seconds` or `process` exits."""
+    wait_for_port(port, seconds=seconds, process=process)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", path)
+            if conn.getresponse().status < 500:
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.2)
+    raise RuntimeError(f"127.0.0.1:{port}{path} does not answer after {seconds:.0f} s")
+
+
+def _die_with_parent() -> None:
+    """In a child before exec: get SIGTERM when the benchmark dies, even by SIGKILL (Linux)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+def start_gunicorn(
+    app: str,
+    *,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    cwd: Path,
+    python: str,
+) -> subprocess.Popen[bytes]:
+    """gunicorn serving `app` on 127.0.0.1:port only, `workers` sync workers; it stops with
+    the benchmark's process even if that is killed."""
+    return subprocess.Popen(
+        [
+            str(Path(python).parent / "gunicorn"),
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=cwd,
+        env=env,
+        preexec_fn=_die_with_parent,  # started before any client thread
+    )
+
+
+def stop_process(process: subprocess.Popen[bytes], *, seconds: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not ended after `seconds`."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def percentiles_ms(seconds: Sequence[float]) -> tuple[float, float, float]:
