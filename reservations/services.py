@@ -316,7 +316,7 @@ def reservation_drop_screening(
     screenings it still has, and the person may book that screening again), changed_at
     stamped, the change mail queued and, given `audit_context`, the
     "reservations.reservation.screening_dropped" record written. Raises NotCancellable
-    (already cancelled, or the screening has started), InvalidSelection (the screening is
+    (already cancelled, or any of its screenings has started), InvalidSelection (the screening is
     not in the booking) or OnlyScreening (it is the last one: cancel the booking
     instead); then nothing was written.
     """
@@ -334,8 +334,10 @@ def reservation_drop_screening(
             raise InvalidSelection("the screening is not in this booking")
         if len(items) == 1:
             raise OnlyScreening("the last screening of a booking is dropped by cancelling it")
-        if dropped.slot.starts_at <= now:
-            raise NotCancellable("the screening has already taken place")
+        # As for a cancel or a move: once the day's first screening has begun the booking
+        # is the venue's business (the resident is told to phone).
+        if any(item.slot.starts_at <= now for item in items):
+            raise NotCancellable("the booking's screenings have begun")
         _release_place(dropped.slot_id)
         dropped.delete()
         Reservation.objects.filter(pk=reservation.pk).update(changed_at=now)

@@ -143,7 +143,14 @@ def desk_book(request: HttpRequest) -> HttpResponse:
 
     data = request.POST if request.method == "POST" else None
     form = _details_form(data)
-    extras = ExtrasForm(None if instead else data, candidates=_set_partners(slots))
+    # After "instead" the form is shown again unbound, with the screenings that were
+    # ticked still ticked where the new time's day and venue offer them.
+    ticked = [v for k, v in request.POST.items() if k.startswith("extra_") and is_id(v)]
+    extras = ExtrasForm(
+        None if instead else data,
+        candidates=_set_partners(slots),
+        initial_ids=[int(v) for v in ticked] if instead else (),
+    )
     problems, alternatives = [], []
     if form.is_bound and not instead and all([form.is_valid(), extras.is_valid()]):
         try:

@@ -16,6 +16,11 @@ in a fiscal year are all kept, and printed by reservation number for staff to re
 (see reservations.person_keys); the migration does not stop for them.
 
 Reversible: going back stores the readable key of the old folding again.
+
+It runs today's code (reservations.person_keys, citizens.models.person_key) on purpose, not
+a frozen copy: a database upgraded across several releases should end with the keys of the
+newest folding, which a later folding change re-keys in its own migration anyway (an empty
+database, the only other case, has nothing to re-key).
 """
 
 import sys

@@ -204,6 +204,16 @@ def test_print_page_of_a_cancelled_booking_says_so(client, scene):
     assert "受診票" not in page
 
 
+def test_done_page_of_a_booking_cancelled_since_shows_no_day_details(client, scene):
+    book(client, scene.lung_hall)
+    services.reservation_cancel(reservation=Reservation.objects.get())
+    page = text_of(client.get("/book/done/"))
+    assert "取り消されました" in page or "取り消" in page
+    for gone in ("予約した検診", "持ち物", "来られなくなったとき", "山田"):
+        assert gone not in page, gone
+    assert "048-481-2211" in page
+
+
 # --- 15. Nothing secret in the done page's address ----------------------------------------
 
 

@@ -93,6 +93,20 @@ def test_a_staff_drop_is_audited_with_ids_only(set_slots):
     }
 
 
+def test_no_screening_is_dropped_once_the_first_has_begun(set_slots):
+    lung, stomach = set_slots
+    reservation = services.reservation_create(slots=[lung, stomach], details=details()).reservation
+    during_the_first = lung.starts_at + timedelta(minutes=10)  # stomach is still to come
+
+    with pytest.raises(NotCancellable):
+        services.reservation_drop_screening(
+            reservation=reservation,
+            screening_type_id=stomach.screening_type_id,
+            now=during_the_first,
+        )
+    assert reservation.items.count() == 2 and booked(stomach) == 1
+
+
 def test_the_only_screening_is_not_dropped_but_cancelled(set_slots):
     lung, _stomach = set_slots
     reservation = services.reservation_create(slots=[lung], details=details()).reservation

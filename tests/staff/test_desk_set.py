@@ -138,6 +138,32 @@ def test_a_full_first_time_offers_others_and_keeps_the_details(desk, day):
     assert [i.slot_id for i in Reservation.objects.get().items.all()] == [other.pk]
 
 
+def test_a_full_first_time_keeps_the_ticked_screening_for_the_time_chosen_instead(desk, day):
+    lung, early, _late = day
+    other = SlotFactory(
+        screening_type=lung.screening_type,
+        venue=lung.venue,
+        starts_at=lung.starts_at + timedelta(minutes=90),  # the same day: stomach still fits
+    )
+    data = {
+        "slot": [lung.pk],
+        "form_token": "t" * 32,
+        f"extra_{early.screening_type_id}": early.pk,
+        **caller(),
+    }
+    Slot.objects.filter(pk=lung.pk).update(booked=lung.capacity)
+    assert desk.post(BOOK, data).status_code == 409
+
+    instead = desk.post(BOOK, {**data, "instead": other.pk})
+    assert instead.status_code == 200
+    ticked = f'value="{early.pk}" id="id_extra_{early.screening_type_id}_1" checked'
+    assert ticked in instead.content.decode()  # the stomach time is still chosen
+
+    assert desk.post(BOOK, {**data, "slot": [other.pk]}).status_code == 302
+    booked_slots = {i.slot_id for i in Reservation.objects.get().items.all()}
+    assert booked_slots == {other.pk, early.pk}
+
+
 # --- Taking one screening out ------------------------------------------------------------------
 
 
