@@ -177,9 +177,15 @@ CACHE_SOCKET_TIMEOUT = 0.25
 def cache_config(url: str) -> dict[str, Any]:
     """CACHE_URL as a CACHES entry; a Redis one gets short connect and read timeouts.
 
-    A timeout given in the URL (`?socket_timeout=1`) wins over the default.
+    A timeout given in the URL (`?socket_timeout=1`) wins over the default;
+    `?key_prefix=kenshin` keeps several sites apart on one Redis.
     """
     config: dict[str, Any] = env.cache_url_config(url)
+    # django-environ files `?key_prefix=` under a lower-case key that Django never reads:
+    # without this, an operator's prefix would be dropped without a word.
+    for name in ("key_prefix", "timeout", "version"):
+        if name in config:
+            config[name.upper()] = config.pop(name)
     if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
         options = config.setdefault("OPTIONS", {})
         options.setdefault("socket_connect_timeout", CACHE_SOCKET_TIMEOUT)

@@ -102,3 +102,14 @@ def test_japanese_default_and_tokyo_time():
 )
 def test_a_count_or_duration_below_one_fails_at_start_up_naming_the_variable(name, value):
     assert "at least 1" in refused_at_start_up(name, value)
+
+
+def test_a_cache_key_prefix_in_cache_url_reaches_django() -> None:
+    from django.core.cache.backends.redis import RedisCache
+
+    from config.settings import cache_config
+
+    config = cache_config("redis://127.0.0.1:6379/0?key_prefix=niiza&timeout=30")
+    assert (config["KEY_PREFIX"], config["TIMEOUT"]) == ("niiza", 30)
+    cache = RedisCache(config["LOCATION"], {k: v for k, v in config.items() if k != "LOCATION"})
+    assert cache.make_key("x").startswith("niiza:")
