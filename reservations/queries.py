@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Case, F, IntegerField, Max, Min, Q, Sum, When
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from reservations.eligibility import CitizenDetails, eligibility_reasons
@@ -179,26 +180,108 @@ class SlotView:
 
 def upcoming_slots(screening: ScreeningType, now: datetime | None = None) -> list[SlotView]:
     """Every slot of `screening` that has not started yet, in time order (cached briefly)."""
+    return month_slots(screening, None, now=now)
+
+
+@dataclass(frozen=True)
+class AvailabilityIndex:
+    """What the availability page's filter offers, without loading a season of slots: the
+    venues and months that have a slot still to come, and the first month with a place to
+    book now (the month shown by default)."""
+
+    venue_ids: tuple[int, ...]
+    months: tuple[str, ...]  # "YYYY-MM", in order
+    first_bookable_month: str | None
+
+    @property
+    def default_month(self) -> str | None:
+        """The first month with a place to book, else the first month with any slot."""
+        return self.first_bookable_month or (self.months[0] if self.months else None)
+
+
+def availability_index(screening: ScreeningType, now: datetime | None = None) -> AvailabilityIndex:
+    """One grouped query (venue × month) over the slots of `screening` still to come."""
+
+    def build() -> AvailabilityIndex:
+        moment = now or timezone.now()
+        bookable = Q(opens_at__lte=moment, closes_at__gt=moment, booked__lt=F("capacity"))
+        rows = (
+            Slot.objects.filter(screening_type=screening, starts_at__gt=moment)
+            .annotate(month=TruncMonth("starts_at", tzinfo=timezone.get_current_timezone()))
+            .values("venue_id", "month")
+            .annotate(
+                bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField()))
+            )
+            .order_by()
+        )
+        venue_ids, months, open_months = set(), set(), set()
+        for row in rows:
+            month = _month_of(row["month"])
+            venue_ids.add(row["venue_id"])
+            months.add(month)
+            if row["bookable"]:
+                open_months.add(month)
+        return AvailabilityIndex(
+            tuple(sorted(venue_ids)), tuple(sorted(months)), min(open_months, default=None)
+        )
+
+    return _cached(f"resident:availability:{screening.pk}", build)
+
+
+def _month_of(value: date | datetime) -> str:
+    """month_key of TruncMonth's answer (a local midnight; a date on some backends)."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return month_key(value)
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The first moment of "YYYY-MM" and of the month after it, in local time."""
+    year, number = (int(part) for part in month.split("-"))
+    zone = timezone.get_current_timezone()
+    after = (year + 1, 1) if number == 12 else (year, number + 1)
+    return (
+        datetime(year, number, 1, tzinfo=zone),
+        datetime(after[0], after[1], 1, tzinfo=zone),
+    )
+
+
+_SLOT_VIEW_FIELDS = (
+    "id",
+    "venue_id",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "booked",
+    "opens_at",
+    "closes_at",
+)
+
+
+def month_slots(
+    screening: ScreeningType,
+    month: str | None,
+    *,
+    venue: int | None = None,
+    now: datetime | None = None,
+) -> list[SlotView]:
+    """The slots of `screening` still to come in `month` ("YYYY-MM"; None: every month),
+    at `venue` if given, in time order (cached briefly): only what the page shows."""
 
     def build() -> list[SlotView]:
         moment = now or timezone.now()
+        slots = Slot.objects.filter(screening_type=screening, starts_at__gt=moment)
+        if month:
+            start, end = month_bounds(month)
+            slots = slots.filter(starts_at__gte=start, starts_at__lt=end)
+        if venue:
+            slots = slots.filter(venue_id=venue)
         return [
-            SlotView(**row)
-            for row in Slot.objects.filter(screening_type=screening, starts_at__gt=moment)
-            .order_by("starts_at", "venue_id")
-            .values(
-                "id",
-                "venue_id",
-                "starts_at",
-                "ends_at",
-                "capacity",
-                "booked",
-                "opens_at",
-                "closes_at",
-            )
+            SlotView(*row)
+            for row in slots.order_by("starts_at", "venue_id").values_list(*_SLOT_VIEW_FIELDS)
         ]
 
-    return _cached(f"resident:slots:{screening.pk}", build)
+    return _cached(f"resident:slots:{screening.pk}:{month or 'all'}:{venue or 'all'}", build)
 
 
 def venues_by_id(ids: Iterable[int]) -> dict[int, Venue]:
@@ -228,9 +311,10 @@ def availability_grid(
     for slot in slots:
         if venue and slot.venue_id != venue:
             continue
-        if month and month_key(slot.local_date) != month:
+        day = slot.local_date
+        if month and month_key(day) != month:
             continue
-        by_day[slot.local_date][slot.venue_id].append(slot)
+        by_day[day][slot.venue_id].append(slot)
     return [
         AvailabilityDay(day, [by_day[day].get(v, []) for v in columns]) for day in sorted(by_day)
     ]
