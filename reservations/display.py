@@ -15,7 +15,7 @@ mail module can use them without importing a template library. Dates come from D
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from html import escape
 from typing import Any
 
@@ -131,11 +131,12 @@ def availability_rows(
     """
     labels = [translated(venue, "name") for venue in columns]
     texts: dict[object, str] = {}
+    zone = timezone.get_current_timezone()  # once: each lookup goes through a context local
     rows = []
     for day in days:
         cells = []
         for label, slots in zip(labels, day.cells, strict=True):
-            items = "".join(_slot_item(slot, now, book_url, texts) for slot in slots)
+            items = "".join(_slot_item(slot, now, zone, book_url, texts) for slot in slots)
             # Safe: every text in `items` is escaped by _slot_item.
             html = mark_safe(f'<ul class="slots">{items}</ul>') if items else ""  # noqa: S308
             cells.append({"label": label, "slots": html})
@@ -144,14 +145,19 @@ def availability_rows(
 
 
 def _slot_item(
-    slot: Any, now: datetime, book_url: Callable[[int], str], texts: dict[object, str]
+    slot: Any,
+    now: datetime,
+    zone: tzinfo,
+    book_url: Callable[[int], str],
+    texts: dict[object, str],
 ) -> str:
     """One time in a cell, as HTML: a link with ○/△ and the places left when it can be
     booked, else × "full", when booking opens, or "booking closed". The mark is hidden
     from screen readers: the words say the same. Every text is escaped (html.escape, as
     django.utils.html.escape does, without its lazy-string wrapper: this runs 150 times)."""
-    state = str(slot.state(now))
-    time = time_text(slot.starts_at)
+    state = slot.state(now).value
+    local = slot.starts_at.astimezone(zone)
+    time = f"{local.hour}:{local.minute:02d}"  # time_text, without its zone lookup
     if state == "open":
         remaining = slot.remaining
         if remaining not in texts:

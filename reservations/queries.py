@@ -22,7 +22,19 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, F, IntegerField, Max, Min, Q, Sum, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -146,16 +158,22 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
 
 @dataclass(frozen=True)
 class SlotView:
-    """A slot as the availability page needs it: plain values, cheap to cache."""
+    """A slot as the availability page needs it: plain values, cheap to cache.
+
+    The booking window is read in the query, as of the moment the value was built
+    (`window`: open, not_open or closed; `opens_at` only when not open yet): a month's
+    150 slots then bring one date and time each, not four, which is most of what reading
+    them costs. Cached, it is at most PUBLIC_CACHE_SECONDS old, like the page itself;
+    the booking re-checks the window.
+    """
 
     id: int
     venue_id: int
     starts_at: datetime
-    ends_at: datetime
     capacity: int
     booked: int
-    opens_at: datetime
-    closes_at: datetime
+    window: str  # SlotState.OPEN, NOT_OPEN or CLOSED
+    opens_at: datetime | None = None
 
     @property
     def remaining(self) -> int:
@@ -167,9 +185,9 @@ class SlotView:
 
     def state(self, now: datetime) -> SlotState:
         """OPEN, FULL, NOT_OPEN or CLOSED for this one slot."""
-        if now < self.opens_at:
+        if self.window == SlotState.NOT_OPEN:
             return SlotState.NOT_OPEN
-        if now >= self.closes_at or now >= self.starts_at:
+        if self.window == SlotState.CLOSED or now >= self.starts_at:
             return SlotState.CLOSED
         return SlotState.OPEN if self.remaining > 0 else SlotState.FULL
 
@@ -189,7 +207,7 @@ class AvailabilityIndex:
     venues and months that have a slot still to come, and the first month with a place to
     book now (the month shown by default)."""
 
-    venue_ids: tuple[int, ...]
+    venues: dict[int, Venue]
     months: tuple[str, ...]  # "YYYY-MM", in order
     first_bookable_month: str | None
 
@@ -200,30 +218,33 @@ class AvailabilityIndex:
 
 
 def availability_index(screening: ScreeningType, now: datetime | None = None) -> AvailabilityIndex:
-    """One grouped query (venue × month) over the slots of `screening` still to come."""
+    """One grouped query: each venue with a slot of `screening` still to come, once per
+    month it has one, and whether that month has a place to book."""
 
     def build() -> AvailabilityIndex:
         moment = now or timezone.now()
-        bookable = Q(opens_at__lte=moment, closes_at__gt=moment, booked__lt=F("capacity"))
+        bookable = Q(
+            slots__opens_at__lte=moment,
+            slots__closes_at__gt=moment,
+            slots__booked__lt=F("slots__capacity"),
+        )
         rows = (
-            Slot.objects.filter(screening_type=screening, starts_at__gt=moment)
-            .annotate(month=TruncMonth("starts_at", tzinfo=timezone.get_current_timezone()))
-            .values("venue_id", "month")
+            Venue.objects.filter(slots__screening_type=screening, slots__starts_at__gt=moment)
             .annotate(
-                bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField()))
+                month=TruncMonth("slots__starts_at", tzinfo=timezone.get_current_timezone()),
+                bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField())),
             )
             .order_by()
         )
-        venue_ids, months, open_months = set(), set(), set()
-        for row in rows:
-            month = _month_of(row["month"])
-            venue_ids.add(row["venue_id"])
+        venues: dict[int, Venue] = {}
+        months, open_months = set(), set()
+        for venue in rows:
+            month = _month_of(venue.month)
+            venues.setdefault(venue.pk, venue)
             months.add(month)
-            if row["bookable"]:
+            if venue.bookable:
                 open_months.add(month)
-        return AvailabilityIndex(
-            tuple(sorted(venue_ids)), tuple(sorted(months)), min(open_months, default=None)
-        )
+        return AvailabilityIndex(venues, tuple(sorted(months)), min(open_months, default=None))
 
     return _cached(f"resident:availability:{screening.pk}", build)
 
@@ -246,18 +267,6 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     )
 
 
-_SLOT_VIEW_FIELDS = (
-    "id",
-    "venue_id",
-    "starts_at",
-    "ends_at",
-    "capacity",
-    "booked",
-    "opens_at",
-    "closes_at",
-)
-
-
 def month_slots(
     screening: ScreeningType,
     month: str | None,
@@ -276,10 +285,21 @@ def month_slots(
             slots = slots.filter(starts_at__gte=start, starts_at__lt=end)
         if venue:
             slots = slots.filter(venue_id=venue)
-        return [
-            SlotView(*row)
-            for row in slots.order_by("starts_at", "venue_id").values_list(*_SLOT_VIEW_FIELDS)
-        ]
+        not_open = Q(opens_at__gt=moment)
+        rows = (
+            slots.annotate(
+                window=Case(
+                    When(not_open, then=Value(SlotState.NOT_OPEN.value)),
+                    When(closes_at__lte=moment, then=Value(SlotState.CLOSED.value)),
+                    default=Value(SlotState.OPEN.value),
+                    output_field=CharField(),
+                ),
+                opens=Case(When(not_open, then=F("opens_at")), output_field=DateTimeField()),
+            )
+            .order_by("starts_at", "venue_id")
+            .values_list("id", "venue_id", "starts_at", "capacity", "booked", "window", "opens")
+        )
+        return [SlotView(*row) for row in rows]
 
     return _cached(f"resident:slots:{screening.pk}:{month or 'all'}:{venue or 'all'}", build)
 
@@ -307,11 +327,12 @@ def availability_grid(
 ) -> list[AvailabilityDay]:
     """Rows of dates, one column per venue, each cell the slots of that day at that venue."""
     columns = [venue] if venue else venue_ids
+    zone = timezone.get_current_timezone()  # once: each lookup goes through a context local
     by_day: dict[date, dict[int, list[SlotView]]] = defaultdict(lambda: defaultdict(list))
     for slot in slots:
         if venue and slot.venue_id != venue:
             continue
-        day = slot.local_date
+        day = slot.starts_at.astimezone(zone).date()
         if month and month_key(day) != month:
             continue
         by_day[day][slot.venue_id].append(slot)

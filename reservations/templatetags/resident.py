@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django import template
@@ -185,12 +185,6 @@ def index(sequence: Sequence[Any], position: int | str) -> Any:
         return sequence[int(position)]
     except (IndexError, TypeError, ValueError):
         return None
-
-
-@register.filter
-def slot_state(slot: Any, now: datetime) -> str:
-    """queries.SlotView.state(now) in a template."""
-    return slot.state(now)
 
 
 @register.filter

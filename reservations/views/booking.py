@@ -73,10 +73,10 @@ def availability(request: HttpRequest, code: str) -> HttpResponse:
     """Dates × venues for one screening, with the places left; filter by venue and month."""
     screening = get_object_or_404(ScreeningType, code=code, is_active=True)
     now = timezone.now()
-    # The filter's venues and months from one grouped query; the slots of the month shown
+    # The filter's venues and months from one grouped query, the slots of the month shown
     # only (not the season's thousands), laid out as text once (display.availability_rows).
     index = queries.availability_index(screening, now)
-    venues = queries.venues_by_id(index.venue_ids)
+    venues = index.venues
     venue_ids = sorted(venues, key=lambda pk: (venues[pk].name, pk))
     months = list(index.months)
     venue_choices = [(pk, translated(venues[pk], "name")) for pk in venue_ids]
