@@ -304,14 +304,6 @@ def month_slots(
     return _cached(f"resident:slots:{screening.pk}:{month or 'all'}:{venue or 'all'}", build)
 
 
-def venues_by_id(ids: Iterable[int]) -> dict[int, Venue]:
-    ids = sorted(set(ids))
-    return _cached(
-        "resident:venues:" + ",".join(map(str, ids)),
-        lambda: {v.pk: v for v in Venue.objects.filter(pk__in=ids)},
-    )
-
-
 def month_key(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
