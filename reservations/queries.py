@@ -196,11 +196,6 @@ class SlotView:
         return place_mark(self.remaining)
 
 
-def upcoming_slots(screening: ScreeningType, now: datetime | None = None) -> list[SlotView]:
-    """Every slot of `screening` that has not started yet, in time order (cached briefly)."""
-    return month_slots(screening, None, now=now)
-
-
 @dataclass(frozen=True)
 class AvailabilityIndex:
     """What the availability page's filter offers, without loading a season of slots: the
@@ -342,14 +337,6 @@ def shown_fiscal_years(days: list[AvailabilityDay], month: str | None) -> tuple[
         year, number = (int(part) for part in month.split("-"))
         return (fiscal_year_of(date(year, number, 1)),)
     return (current_fiscal_year(),)
-
-
-def default_month(slots: list[SlotView], now: datetime) -> str | None:
-    """The first month with a place to book, else the first month with any slot."""
-    for slot in slots:
-        if slot.state(now) == SlotState.OPEN:
-            return month_key(slot.local_date)
-    return month_key(slots[0].local_date) if slots else None
 
 
 # --- Alternatives for the loser of a race -------------------------------------------------------
