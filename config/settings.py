@@ -101,6 +101,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # gzip for the public pages only, never a page with a CSRF token (BREACH): see the module.
+    "reservations.compression.PublicPageGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -403,6 +405,8 @@ LOOKUP_MAX_FAILURES_PER_CLIENT = _read("LOOKUP_MAX_FAILURES_PER_CLIENT", env.int
 LOOKUP_MAX_FAILURES_PER_NUMBER = _read("LOOKUP_MAX_FAILURES_PER_NUMBER", env.int, 5)
 LOOKUP_FAILURE_WINDOW = timedelta(minutes=_read("LOOKUP_FAILURE_WINDOW_MINUTES", env.int, 30))
 PUBLIC_CACHE_SECONDS = _read("PUBLIC_CACHE_SECONDS", env.int, 5)
+# gzip the top and availability pages (reservations.compression); false when the proxy does.
+COMPRESS_PUBLIC_PAGES = _read("COMPRESS_PUBLIC_PAGES", env.bool, True)
 
 # --- Exports, audit, retention ------------------------------------------------------------
 EXPORT_RECIPIENT_CERT = _read("EXPORT_RECIPIENT_CERT", env.str, "")

@@ -14,13 +14,17 @@ mail module can use them without importing a template library. Dates come from D
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, tzinfo
+from html import escape
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reservations.language import in_language, is_english
 
@@ -96,6 +100,93 @@ def yen(amount: Any) -> str:
     if amount == 0:
         return _("Free of charge")
     return _("¥%(amount)s") % {"amount": number_format(amount, force_grouping=True)}
+
+
+def places_text(remaining: int | None) -> str:
+    """5 → "残り5人" / "5 places left"; 0 → "full"."""
+    remaining = int(remaining or 0)
+    if remaining <= 0:
+        return _("full")
+    return ngettext("%(count)s place left", "%(count)s places left", remaining) % {
+        "count": remaining
+    }
+
+
+# ○ / △ / × for a PlaceMark value: always shown with the number, never colour alone.
+MARKS = {"free": "○", "few": "△", "full": "×"}
+
+
+def availability_rows(
+    days: Iterable[Any], columns: Sequence[Any], now: datetime, book_url: Callable[[int], str]
+) -> list[dict[str, Any]]:
+    """The availability table's rows, laid out once in Python: a month shows about 150
+    slots, and a dozen template filters, tags and translations for each cost more than the
+    rest of the page together.
+
+    `days` are queries.AvailabilityDay (a date, one list of slots per column), `columns` the
+    venues. Each row is {"date", "cells"}; each cell {"label": the venue's name (the small
+    screen's data-label), "slots": the list of its times as escaped HTML, "" when none}.
+    A text that many slots share (the places left, "full", when booking opens) is
+    translated once.
+    """
+    labels = [translated(venue, "name") for venue in columns]
+    texts: dict[object, str] = {}
+    zone = timezone.get_current_timezone()  # once: each lookup goes through a context local
+    rows = []
+    for day in days:
+        cells = []
+        for label, slots in zip(labels, day.cells, strict=True):
+            items = "".join(_slot_item(slot, now, zone, book_url, texts) for slot in slots)
+            # Safe: every text in `items` is escaped by _slot_item.
+            html = mark_safe(f'<ul class="slots">{items}</ul>') if items else ""  # noqa: S308
+            cells.append({"label": label, "slots": html})
+        rows.append({"date": short_date_text(day.day), "cells": cells})
+    return rows
+
+
+def _slot_item(
+    slot: Any,
+    now: datetime,
+    zone: tzinfo,
+    book_url: Callable[[int], str],
+    texts: dict[object, str],
+) -> str:
+    """One time in a cell, as HTML: a link with ○/△ and the places left when it can be
+    booked, else × "full", when booking opens, or "booking closed". The mark is hidden
+    from screen readers: the words say the same. Every text is escaped (html.escape, as
+    django.utils.html.escape does, without its lazy-string wrapper: this runs 150 times)."""
+    state = slot.state(now).value
+    local = slot.starts_at.astimezone(zone)
+    time = f"{local.hour}:{local.minute:02d}"  # time_text, without its zone lookup
+    if state == "open":
+        remaining = slot.remaining
+        if remaining not in texts:
+            texts[remaining] = escape(places_text(remaining))
+        return (
+            f'<li class="slot slot--open"><a href="{escape(book_url(slot.id))}">'
+            f'<span class="slot__time">{time}</span> '
+            f'<span class="mark" aria-hidden="true">{MARKS[str(slot.mark)]}</span> '
+            f"{texts[remaining]}</a></li>"
+        )
+    if state == "full":
+        if "full" not in texts:
+            texts["full"] = escape(_("full"))
+        return (
+            f'<li class="slot slot--full"><span class="slot__time">{time}</span> '
+            f'<span class="mark" aria-hidden="true">{MARKS["full"]}</span> {texts["full"]}</li>'
+        )
+    if state == "not_open":
+        if slot.opens_at not in texts:
+            texts[slot.opens_at] = escape(
+                _("booking opens %(opens)s") % {"opens": short_date_text(slot.opens_at)}
+            )
+        text = texts[slot.opens_at]
+    else:
+        if "closed" not in texts:
+            texts["closed"] = escape(_("booking closed"))
+        text = texts["closed"]
+    item = f'<li class="slot slot--{escape(state)}"><span class="slot__time">{time}</span>'
+    return f"{item} {text}</li>"
 
 
 def list_text(items: list[str]) -> str:

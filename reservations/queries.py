@@ -22,7 +22,20 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, F, IntegerField, Max, Min, Q, Sum, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from reservations.eligibility import CitizenDetails, eligibility_reasons
@@ -146,16 +159,22 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
 
 @dataclass(frozen=True)
 class SlotView:
-    """A slot as the availability page needs it: plain values, cheap to cache."""
+    """A slot as the availability page needs it: plain values, cheap to cache.
+
+    The booking window is read in the query, as of the moment the value was built
+    (`window`: open, not_open or closed; `opens_at` only when not open yet): a month's
+    150 slots then bring one date and time each, not four, which is most of what reading
+    them costs. Cached, it is at most PUBLIC_CACHE_SECONDS old, like the page itself;
+    the booking re-checks the window.
+    """
 
     id: int
     venue_id: int
     starts_at: datetime
-    ends_at: datetime
     capacity: int
     booked: int
-    opens_at: datetime
-    closes_at: datetime
+    window: str  # SlotState.OPEN, NOT_OPEN or CLOSED
+    opens_at: datetime | None = None
 
     @property
     def remaining(self) -> int:
@@ -167,9 +186,9 @@ class SlotView:
 
     def state(self, now: datetime) -> SlotState:
         """OPEN, FULL, NOT_OPEN or CLOSED for this one slot."""
-        if now < self.opens_at:
+        if self.window == SlotState.NOT_OPEN:
             return SlotState.NOT_OPEN
-        if now >= self.closes_at or now >= self.starts_at:
+        if self.window == SlotState.CLOSED or now >= self.starts_at:
             return SlotState.CLOSED
         return SlotState.OPEN if self.remaining > 0 else SlotState.FULL
 
@@ -178,36 +197,107 @@ class SlotView:
         return place_mark(self.remaining)
 
 
-def upcoming_slots(screening: ScreeningType, now: datetime | None = None) -> list[SlotView]:
-    """Every slot of `screening` that has not started yet, in time order (cached briefly)."""
+@dataclass(frozen=True)
+class AvailabilityIndex:
+    """What the availability page's filter offers, without loading a season of slots: the
+    venues and months that have a slot still to come, and the first month with a place to
+    book now (the month shown by default)."""
+
+    venues: dict[int, Venue]
+    months: tuple[str, ...]  # "YYYY-MM", in order
+    first_bookable_month: str | None
+
+    @property
+    def default_month(self) -> str | None:
+        """The first month with a place to book, else the first month with any slot."""
+        return self.first_bookable_month or (self.months[0] if self.months else None)
+
+
+def availability_index(screening: ScreeningType, now: datetime | None = None) -> AvailabilityIndex:
+    """One grouped query: each venue with a slot of `screening` still to come, once per
+    month it has one, and whether that month has a place to book."""
+
+    def build() -> AvailabilityIndex:
+        moment = now or timezone.now()
+        bookable = Q(
+            slots__opens_at__lte=moment,
+            slots__closes_at__gt=moment,
+            slots__booked__lt=F("slots__capacity"),
+        )
+        rows = (
+            Venue.objects.filter(slots__screening_type=screening, slots__starts_at__gt=moment)
+            .annotate(
+                month=TruncMonth("slots__starts_at", tzinfo=timezone.get_current_timezone()),
+                bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField())),
+            )
+            .order_by()
+        )
+        venues: dict[int, Venue] = {}
+        months, open_months = set(), set()
+        for venue in rows:
+            month = _month_of(venue.month)
+            venues.setdefault(venue.pk, venue)
+            months.add(month)
+            if venue.bookable:
+                open_months.add(month)
+        return AvailabilityIndex(venues, tuple(sorted(months)), min(open_months, default=None))
+
+    return _cached(f"resident:availability:{screening.pk}", build)
+
+
+def _month_of(value: date | datetime) -> str:
+    """month_key of TruncMonth's answer (a local midnight; a date on some backends)."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return month_key(value)
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The first moment of "YYYY-MM" and of the month after it, in local time."""
+    year, number = (int(part) for part in month.split("-"))
+    zone = timezone.get_current_timezone()
+    after = (year + 1, 1) if number == 12 else (year, number + 1)
+    return (
+        datetime(year, number, 1, tzinfo=zone),
+        datetime(after[0], after[1], 1, tzinfo=zone),
+    )
+
+
+def month_slots(
+    screening: ScreeningType,
+    month: str | None,
+    *,
+    venue: int | None = None,
+    now: datetime | None = None,
+) -> list[SlotView]:
+    """The slots of `screening` still to come in `month` ("YYYY-MM"; None: every month),
+    at `venue` if given, in time order (cached briefly): only what the page shows."""
 
     def build() -> list[SlotView]:
         moment = now or timezone.now()
-        return [
-            SlotView(**row)
-            for row in Slot.objects.filter(screening_type=screening, starts_at__gt=moment)
-            .order_by("starts_at", "venue_id")
-            .values(
-                "id",
-                "venue_id",
-                "starts_at",
-                "ends_at",
-                "capacity",
-                "booked",
-                "opens_at",
-                "closes_at",
+        slots = Slot.objects.filter(screening_type=screening, starts_at__gt=moment)
+        if month:
+            start, end = month_bounds(month)
+            slots = slots.filter(starts_at__gte=start, starts_at__lt=end)
+        if venue:
+            slots = slots.filter(venue_id=venue)
+        not_open = Q(opens_at__gt=moment)
+        rows = (
+            slots.annotate(
+                window=Case(
+                    When(not_open, then=Value(SlotState.NOT_OPEN.value)),
+                    When(closes_at__lte=moment, then=Value(SlotState.CLOSED.value)),
+                    default=Value(SlotState.OPEN.value),
+                    output_field=CharField(),
+                ),
+                opens=Case(When(not_open, then=F("opens_at")), output_field=DateTimeField()),
             )
-        ]
+            .order_by("starts_at", "venue_id")
+            .values_list("id", "venue_id", "starts_at", "capacity", "booked", "window", "opens")
+        )
+        return [SlotView(*row) for row in rows]
 
-    return _cached(f"resident:slots:{screening.pk}", build)
-
-
-def venues_by_id(ids: Iterable[int]) -> dict[int, Venue]:
-    ids = sorted(set(ids))
-    return _cached(
-        "resident:venues:" + ",".join(map(str, ids)),
-        lambda: {v.pk: v for v in Venue.objects.filter(pk__in=ids)},
-    )
+    return _cached(f"resident:slots:{screening.pk}:{month or 'all'}:{venue or 'all'}", build)
 
 
 def month_key(day: date) -> str:
@@ -225,13 +315,15 @@ def availability_grid(
 ) -> list[AvailabilityDay]:
     """Rows of dates, one column per venue, each cell the slots of that day at that venue."""
     columns = [venue] if venue else venue_ids
+    zone = timezone.get_current_timezone()  # once: each lookup goes through a context local
     by_day: dict[date, dict[int, list[SlotView]]] = defaultdict(lambda: defaultdict(list))
     for slot in slots:
         if venue and slot.venue_id != venue:
             continue
-        if month and month_key(slot.local_date) != month:
+        day = slot.starts_at.astimezone(zone).date()
+        if month and month_key(day) != month:
             continue
-        by_day[slot.local_date][slot.venue_id].append(slot)
+        by_day[day][slot.venue_id].append(slot)
     return [
         AvailabilityDay(day, [by_day[day].get(v, []) for v in columns]) for day in sorted(by_day)
     ]
@@ -246,14 +338,6 @@ def shown_fiscal_years(days: list[AvailabilityDay], month: str | None) -> tuple[
         year, number = (int(part) for part in month.split("-"))
         return (fiscal_year_of(date(year, number, 1)),)
     return (current_fiscal_year(),)
-
-
-def default_month(slots: list[SlotView], now: datetime) -> str | None:
-    """The first month with a place to book, else the first month with any slot."""
-    for slot in slots:
-        if slot.state(now) == SlotState.OPEN:
-            return month_key(slot.local_date)
-    return month_key(slots[0].local_date) if slots else None
 
 
 # --- Alternatives for the loser of a race -------------------------------------------------------

@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from citizens.forms import wareki_text
 from citizens.models import Sex
 from citizens.normalize import format_postal_code
 from reservations.display import (
+    MARKS,
     date_text,
     datetime_text,
     day_text,
+    places_text,
     short_date_text,
     time_text,
     translated,
@@ -44,6 +45,7 @@ register.filter("time_text", time_text)
 register.filter("yen", yen)
 register.filter("datetime_text", datetime_text)
 register.filter("day_text", day_text)
+register.filter("places_text", places_text)
 
 
 # Kana, kanji, Japanese punctuation and full-width forms: text a screen reader must read
@@ -104,19 +106,6 @@ def month_text(value: str) -> str:
     except (TypeError, ValueError):
         return str(value)
     return _month_text(day.year, day.month)
-
-
-@register.filter
-def places_text(remaining: int | None) -> str:
-    remaining = int(remaining or 0)
-    if remaining <= 0:
-        return _("full")
-    return ngettext("%(count)s place left", "%(count)s places left", remaining) % {
-        "count": remaining
-    }
-
-
-MARKS = {"free": "○", "few": "△", "full": "×"}
 
 
 @register.filter
@@ -196,12 +185,6 @@ def index(sequence: Sequence[Any], position: int | str) -> Any:
         return sequence[int(position)]
     except (IndexError, TypeError, ValueError):
         return None
-
-
-@register.filter
-def slot_state(slot: Any, now: datetime) -> str:
-    """queries.SlotView.state(now) in a template."""
-    return slot.state(now)
 
 
 @register.filter

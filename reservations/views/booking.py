@@ -8,7 +8,7 @@ call a service and render; the rules live in eligibility, queries and services.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from reservations import queries, services
-from reservations.display import datetime_text
+from reservations.display import availability_rows, datetime_text
 from reservations.eligibility import CitizenDetails, Reason, eligibility_reasons
 from reservations.errors import (
     AlreadyBooked,
@@ -74,10 +74,12 @@ def availability(request: HttpRequest, code: str) -> HttpResponse:
     """Dates × venues for one screening, with the places left; filter by venue and month."""
     screening = get_object_or_404(ScreeningType, code=code, is_active=True)
     now = timezone.now()
-    slots = queries.upcoming_slots(screening, now)
-    venues = queries.venues_by_id(s.venue_id for s in slots)
+    # The filter's venues and months from one grouped query, the slots of the month shown
+    # only (not the season's thousands), laid out as text once (display.availability_rows).
+    index = queries.availability_index(screening, now)
+    venues = index.venues
     venue_ids = sorted(venues, key=lambda pk: (venues[pk].name, pk))
-    months = sorted({queries.month_key(s.local_date) for s in slots})
+    months = list(index.months)
     venue_choices = [(pk, translated(venues[pk], "name")) for pk in venue_ids]
     month_choices = [(m, month_text(m)) for m in months]
     form = AvailabilityFilterForm(request.GET or None, venues=venue_choices, months=month_choices)
@@ -92,12 +94,13 @@ def availability(request: HttpRequest, code: str) -> HttpResponse:
     venue = form.cleaned_data.get("venue") if form.is_bound else None
     month = form.cleaned_data.get("month") if form.is_bound else None
     if not form.is_bound or "month" not in request.GET:
-        month = queries.default_month(slots, now)
+        month = index.default_month
         # Show the month on display as chosen in the filter.
         context["form"] = AvailabilityFilterForm(
             initial={"month": month, "venue": venue}, venues=venue_choices, months=month_choices
         )
-    columns = [venue] if venue else venue_ids
+    columns = [venues[pk] for pk in ([venue] if venue else venue_ids)]
+    slots = queries.month_slots(screening, month or None, venue=venue, now=now)
     days = queries.availability_grid(slots, venue_ids, venue=venue, month=month)
     context.update(
         {
@@ -105,13 +108,21 @@ def availability(request: HttpRequest, code: str) -> HttpResponse:
             "show_table": True,
             "venue": venue,
             "month": month,
-            "columns": [venues[pk] for pk in columns],
+            "columns": columns,
             "days": days,
+            "rows": availability_rows(days, columns, now, _id_url("reservations:book")),
             "fiscal_years": queries.shown_fiscal_years(days, month),
             "month_links": _month_links(request, months, month, venue),
         }
     )
     return page(request, "reservations/availability.html", context, switch_language=True)
+
+
+def _id_url(name: str) -> Callable[[int], str]:
+    """reverse(name, args=[pk]) for any number of pks at the cost of one reverse()."""
+    marker = 987654321
+    head, _marker, tail = reverse(name, args=[marker]).partition(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _month_links(
