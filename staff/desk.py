@@ -145,7 +145,13 @@ def desk_book(request: HttpRequest) -> HttpResponse:
     form = _details_form(data)
     # After "instead" the form is shown again unbound, with the screenings that were
     # ticked still ticked where the new time's day and venue offer them.
-    ticked = [v for k, v in request.POST.items() if k.startswith("extra_") and is_id(v)]
+    ticked = [
+        value
+        for name in request.POST
+        if name.startswith("extra_")
+        for value in request.POST.getlist(name)[:1]
+        if is_id(value)
+    ]
     extras = ExtrasForm(
         None if instead else data,
         candidates=_set_partners(slots),
