@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "reservations",
     "exports",
     "staff",
+    "ops",
 ]
 
 MIDDLEWARE = [
