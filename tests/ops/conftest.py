@@ -12,6 +12,13 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+# The export fixtures (a throwaway health-centre key pair, private storage).
+from tests.exports.conftest import (  # noqa: F401
+    export_settings,
+    export_storage_dir,
+    health_centre_keys,
+)
+
 # Roles are cluster-wide: a name of our own, created idempotently by create_db_roles.
 RUNTIME_ROLE = "kenshin_ops_runtime_test"
 RUNTIME_PASSWORD = "runtime-role-test-password-9f3c"

@@ -24,7 +24,6 @@ from reservations import notifications
 from reservations import retention as reservation_retention
 from reservations import services as booking
 from reservations.models import Notification, Reservation
-from tests.exports.conftest import export_settings, export_storage_dir, health_centre_keys  # noqa: F401
 from tests.factories import ScreeningTypeFactory, SlotFactory, VenueFactory, details, local_dt
 from tests.helpers import login_staff, make_staff
 
@@ -54,7 +53,8 @@ def test_the_runtime_role_is_neither_superuser_nor_owner_nor_allowed_to_truncate
         )
         assert cursor.fetchone() == (False, False, False)
         cursor.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+            "SELECT count(*) FROM pg_tables"
+            " WHERE schemaname = 'public' AND tableowner = current_user"
         )
         assert cursor.fetchone()[0] == 0
         cursor.execute(
@@ -153,7 +153,8 @@ def test_the_runtime_role_appends_to_the_audit_trail_but_cannot_change_it(as_run
         f"ALTER TABLE {table} DISABLE TRIGGER audit_auditevent_append_only",
         f"ALTER TABLE {table} DISABLE TRIGGER ALL",
         f"DROP TRIGGER audit_auditevent_append_only ON {table}",
-        f"CREATE TRIGGER sneaky BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()",
+        f"CREATE TRIGGER sneaky BEFORE INSERT ON {table} FOR EACH ROW"
+        " EXECUTE FUNCTION suppress_redundant_updates_trigger()",
         "SET session_replication_role = replica",  # would skip triggers: superuser only
     ):
         try:
