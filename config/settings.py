@@ -15,6 +15,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from ops.logformat import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -101,6 +103,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies per view for /metrics (django-prometheus; ops.metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Outermost: one log line per request (id, path without query, status, duration).
+    "ops.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # gzip for the public pages only, never a page with a CSRF token (BREACH): see the module.
     "reservations.compression.PublicPageGZipMiddleware",
@@ -115,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "staff.middleware.StaffAccessMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -289,7 +296,8 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     # TLS ends at the load balancer; it says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Health checks and the metrics scrape come from inside the deployment, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, [])
 
 CONTENT_SECURITY_POLICY = {
@@ -432,15 +440,19 @@ if PRODUCTION and len(AUDIT_HMAC_KEY) < 32:
 
 # --- Logging: no personal data, ever ------------------------------------------------------
 # Request logs carry paths and status codes only; our own code logs ids, never names,
-# dates of birth, addresses or contact details.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": _read("LOG_LEVEL", env.str, "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
-    },
-}
+# dates of birth, addresses or contact details. LOG_FORMAT=json: one JSON object per line
+# (ops.logformat, python-json-logger), with the request id on every record.
+LOG_FORMAT = _read("LOG_FORMAT", env.str, "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"Environment variable LOG_FORMAT must be 'plain' or 'json', got {LOG_FORMAT!r}"
+    )
+# /metrics (ops.metrics): readable from STAFF_ALLOWED_NETWORKS, or with this bearer token.
+METRICS_TOKEN = _read("METRICS_TOKEN", env.str, "")
+if PRODUCTION and METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "Environment variable METRICS_TOKEN must be at least 32 characters when set."
+    )
+# How often /metrics re-verifies the whole audit chain (the result is shared via the cache).
+AUDIT_METRICS_INTERVAL = _positive("AUDIT_METRICS_INTERVAL", 600)
+LOGGING = logging_config(log_format=LOG_FORMAT, level=_read("LOG_LEVEL", env.str, "INFO"))

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from ops.metrics import metrics
 
 handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"
@@ -18,6 +19,7 @@ handler500 = "config.views.server_error"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("staff/exports/", include("exports.urls")),
     path("staff/audit/", include("audit.urls")),
