@@ -8,7 +8,6 @@ import pytest
 from django.core.management import call_command, get_commands
 from django.utils import timezone
 
-from audit.models import AuditEvent
 from ops import schedule
 from reservations import services as booking
 from tests.factories import SlotFactory, details
@@ -44,7 +43,6 @@ def _run_every_job():
     assert OUTPUT["export_reservations"].startswith(("no batch: nothing to export", "batch "))
     assert OUTPUT["purge_expired"].startswith("purge_expired deleted: ")
     assert OUTPUT["verify_audit_chain"].startswith("OK:")
-    assert AuditEvent.objects.filter(action__startswith="reservations.").exists()
     return results
 
 
