@@ -6,11 +6,11 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench messages lock clean
+.PHONY: install run test lint format bench messages lock audit clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt pip setuptools
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
@@ -55,12 +55,18 @@ messages: install
 	  --ignore 'bench/*' $(foreach app,$(APP_CATALOGUES),--ignore '$(app)/*' --ignore 'templates/$(app)/*')
 	$(BIN)/python manage.py compilemessages -l ja --ignore '.venv/*'
 
-# Re-pin every transitive dependency after changing requirements*.txt.
+# Re-pin every transitive dependency (pip and setuptools included) after changing
+# requirements*.txt; tests/ops/test_constraints.py fails when a package is left unpinned.
 lock:
 	rm -rf /tmp/kenshin-lock && $(PYTHON) -m venv /tmp/kenshin-lock
+	/tmp/kenshin-lock/bin/pip install --quiet --upgrade pip setuptools
 	/tmp/kenshin-lock/bin/pip install --quiet -r requirements-dev.txt
-	(echo "# Full pinned set (pip freeze of requirements-dev.txt). Regenerate with: make lock"; \
-	 /tmp/kenshin-lock/bin/pip freeze) > constraints.txt
+	(echo "# Full pinned set (pip freeze --all of requirements-dev.txt). Regenerate with: make lock"; \
+	 /tmp/kenshin-lock/bin/pip freeze --all) > constraints.txt
+
+# The vulnerability audit of the pinned set (skips, saying so, when offline).
+audit: install
+	bash tools/pip_audit.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache .mypy_cache staticfiles
