@@ -1,6 +1,6 @@
 """What one page costs to render, uncached, with a city-sized season in the database.
 
-    python bench/bench_render.py [--repeat 60] [--slots 6000] [--bookings 50000]
+    python bench/bench_render.py [--repeat 60] [--slots 6000] [--bookings 50000] [--database NAME]
 
 Seeds a throwaway database (PostgreSQL when BENCH_DATABASE_URL or DATABASE_URL points at
 one, else a temporary SQLite file) with a season: four screenings, three venues each, ten
@@ -256,9 +256,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=60, help="renders per page")
     parser.add_argument("--slots", type=int, default=6000)
     parser.add_argument("--bookings", type=int, default=50000)
+    parser.add_argument(
+        "--database",
+        default="kenshin_bench_render",
+        help="the throwaway database's name (dropped first and at the end)",
+    )
     args = parser.parse_args()
 
-    url, drop = throwaway_database("kenshin_bench_render")
+    url, drop = throwaway_database(args.database)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DJANGO_ENV"] = "development"
