@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,7 +34,7 @@ from django.db.models import (
     Sum,
     When,
 )
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from reservations.eligibility import CitizenDetails, eligibility_reasons
@@ -156,15 +156,14 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
 # --- Availability page --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SlotView:
+class SlotView(NamedTuple):
     """A slot as the availability page needs it: plain values, cheap to cache.
 
-    The booking window is read in the query, as of the moment the value was built
-    (`window`: open, not_open or closed; `opens_at` only when not open yet): a month's
-    150 slots then bring one date and time each, not four, which is most of what reading
-    them costs. Cached, it is at most PUBLIC_CACHE_SECONDS old, like the page itself;
-    the booking re-checks the window.
+    The booking window is decided when the value is built (`window`: open, not_open or
+    closed; `opens_at` only when not open yet), from times read as whole seconds (see
+    month_slots). Cached, it is at most PUBLIC_CACHE_SECONDS old, like the page itself;
+    the booking re-checks the window. A named tuple, not a frozen dataclass: a month
+    builds 150 of them, and a tuple is made three times faster.
     """
 
     id: int
@@ -214,8 +213,8 @@ class AvailabilityIndex:
 
 def availability_index(screening: ScreeningType, now: datetime | None = None) -> AvailabilityIndex:
     """One grouped query: each venue with a slot of `screening` still to come, once per
-    month it has one (its local year and month, as numbers), and whether that month has a
-    place to book. Rows of plain values, one Venue built per venue, not one per month."""
+    month it has one, and whether that month has a place to book. Rows of plain values:
+    one Venue built per venue, not one per venue and month."""
 
     def build() -> AvailabilityIndex:
         moment = now or timezone.now()
@@ -228,11 +227,7 @@ def availability_index(screening: ScreeningType, now: datetime | None = None) ->
         fields = [f.attname for f in Venue._meta.concrete_fields]
         rows = (
             Venue.objects.filter(slots__screening_type=screening, slots__starts_at__gt=moment)
-            .values_list(
-                *fields,
-                ExtractYear("slots__starts_at", tzinfo=zone),
-                ExtractMonth("slots__starts_at", tzinfo=zone),
-            )
+            .values_list(*fields, TruncMonth("slots__starts_at", tzinfo=zone))
             .annotate(
                 bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField()))
             )
@@ -242,8 +237,8 @@ def availability_index(screening: ScreeningType, now: datetime | None = None) ->
         months, open_months = set(), set()
         width = len(fields)
         for row in rows:
-            year, number, is_bookable = row[width:]
-            month = month_key(date(int(year), int(number), 1))
+            first_day, is_bookable = row[width:]
+            month = _month_of(first_day)
             if row[0] not in venues:
                 venues[row[0]] = Venue.from_db(None, fields, row[:width])
             months.add(month)
@@ -252,6 +247,13 @@ def availability_index(screening: ScreeningType, now: datetime | None = None) ->
         return AvailabilityIndex(venues, tuple(sorted(months)), min(open_months, default=None))
 
     return _cached(f"resident:availability:{screening.pk}", build)
+
+
+def _month_of(value: date | datetime) -> str:
+    """month_key of TruncMonth's answer (a local midnight; a date on some backends)."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return month_key(value)
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -274,6 +276,11 @@ class EpochSeconds(Func):
 
     output_field = BigIntegerField()
     template = "CAST(FLOOR(EXTRACT(EPOCH FROM %(expressions)s)) AS bigint)"
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        # The CAST already answers an integer on both databases: no int() for each value
+        # (with no converter at all, Django hands the rows over as they come).
+        return []
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         # SQLite keeps datetimes as UTC text: strftime('%s') reads them as whole seconds.
