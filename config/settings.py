@@ -149,6 +149,9 @@ TEMPLATES = [
     },
 ]
 
+# Widgets drawn in Python, the same HTML as Django's widget templates (core/form_renderer.py).
+FORM_RENDERER = "core.form_renderer.FastWidgetRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
     "default": _read("DATABASE_URL", env.db_url, f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),

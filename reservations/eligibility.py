@@ -174,16 +174,19 @@ def eligibility_reasons(
     )
     if ignore_reservation is not None:
         nearby = nearby.exclude(reservation=ignore_reservation)
-    # One query, so a booking committed in between cannot make the answer inconsistent.
-    booked_years = set(nearby.values_list("fiscal_year", flat=True))
     # Screenings whose bookings were already purged (retention) still count.
-    booked_years |= set(
-        ScreeningHistory.objects.filter(
-            person_hash__in=keys,
-            screening_type=screening,
-            fiscal_year__gt=fiscal_year - screening.interval_years,
-            fiscal_year__lt=fiscal_year + screening.interval_years,
-        ).values_list("fiscal_year", flat=True)
+    purged = ScreeningHistory.objects.filter(
+        person_hash__in=keys,
+        screening_type=screening,
+        fiscal_year__gt=fiscal_year - screening.interval_years,
+        fiscal_year__lt=fiscal_year + screening.interval_years,
+    )
+    # One query (a UNION), so a booking committed in between cannot make the answer
+    # inconsistent, and one round trip on every details form and confirm step.
+    booked_years = set(
+        nearby.values_list("fiscal_year", flat=True).union(
+            purged.values_list("fiscal_year", flat=True)
+        )
     )
     if fiscal_year in booked_years:
         reasons.append(

@@ -18,21 +18,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
+    BigIntegerField,
     Case,
-    CharField,
-    DateTimeField,
     F,
+    Func,
     IntegerField,
     Max,
     Min,
     Q,
     Sum,
-    Value,
     When,
 )
 from django.db.models.functions import TruncMonth
@@ -157,15 +156,14 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
 # --- Availability page --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SlotView:
+class SlotView(NamedTuple):
     """A slot as the availability page needs it: plain values, cheap to cache.
 
-    The booking window is read in the query, as of the moment the value was built
-    (`window`: open, not_open or closed; `opens_at` only when not open yet): a month's
-    150 slots then bring one date and time each, not four, which is most of what reading
-    them costs. Cached, it is at most PUBLIC_CACHE_SECONDS old, like the page itself;
-    the booking re-checks the window.
+    The booking window is decided when the value is built (`window`: open, not_open or
+    closed; `opens_at` only when not open yet), from times read as whole seconds (see
+    month_slots). Cached, it is at most PUBLIC_CACHE_SECONDS old, like the page itself;
+    the booking re-checks the window. A named tuple, not a frozen dataclass: a month
+    builds 150 of them, and a tuple is made three times faster.
     """
 
     id: int
@@ -215,30 +213,36 @@ class AvailabilityIndex:
 
 def availability_index(screening: ScreeningType, now: datetime | None = None) -> AvailabilityIndex:
     """One grouped query: each venue with a slot of `screening` still to come, once per
-    month it has one, and whether that month has a place to book."""
+    month it has one, and whether that month has a place to book. Rows of plain values:
+    one Venue built per venue, not one per venue and month."""
 
     def build() -> AvailabilityIndex:
         moment = now or timezone.now()
+        zone = timezone.get_current_timezone()
         bookable = Q(
             slots__opens_at__lte=moment,
             slots__closes_at__gt=moment,
             slots__booked__lt=F("slots__capacity"),
         )
+        fields = [f.attname for f in Venue._meta.concrete_fields]
         rows = (
             Venue.objects.filter(slots__screening_type=screening, slots__starts_at__gt=moment)
+            .values_list(*fields, TruncMonth("slots__starts_at", tzinfo=zone))
             .annotate(
-                month=TruncMonth("slots__starts_at", tzinfo=timezone.get_current_timezone()),
-                bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField())),
+                bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField()))
             )
             .order_by()
         )
         venues: dict[int, Venue] = {}
         months, open_months = set(), set()
-        for venue in rows:
-            month = _month_of(venue.month)
-            venues.setdefault(venue.pk, venue)
+        width = len(fields)
+        for row in rows:
+            first_day, is_bookable = row[width:]
+            month = _month_of(first_day)
+            if row[0] not in venues:
+                venues[row[0]] = Venue.from_db(None, fields, row[:width])
             months.add(month)
-            if venue.bookable:
+            if is_bookable:
                 open_months.add(month)
         return AvailabilityIndex(venues, tuple(sorted(months)), min(open_months, default=None))
 
@@ -263,6 +267,31 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     )
 
 
+class EpochSeconds(Func):
+    """A datetime column as whole seconds since 1970 (UTC, rounded down), an integer.
+
+    psycopg reads every timestamptz through Django's time-zone loader, in Python (about
+    6 µs a value: a millisecond for a month's slots); an integer is read in C.
+    """
+
+    output_field = BigIntegerField()
+    template = "CAST(FLOOR(EXTRACT(EPOCH FROM %(expressions)s)) AS bigint)"
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        # The CAST already answers an integer on both databases: no int() for each value
+        # (with no converter at all, Django hands the rows over as they come).
+        return []
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # SQLite keeps datetimes as UTC text: strftime('%s') reads them as whole seconds.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)",
+            **extra,
+        )
+
+
 def month_slots(
     screening: ScreeningType,
     month: str | None,
@@ -271,31 +300,48 @@ def month_slots(
     now: datetime | None = None,
 ) -> list[SlotView]:
     """The slots of `screening` still to come in `month` ("YYYY-MM"; None: every month),
-    at `venue` if given, in time order (cached briefly): only what the page shows."""
+    at `venue` if given, in time order (cached briefly): only what the page shows.
+
+    The times come as EpochSeconds (integers: cheap to read) and the booking window is
+    decided here from them, to the second and on the safe side: a slot shows as open from
+    the second after it opens and as closed from the second it closes in.
+    """
 
     def build() -> list[SlotView]:
         moment = now or timezone.now()
-        slots = Slot.objects.filter(screening_type=screening, starts_at__gt=moment)
+        conditions = Q(screening_type=screening, starts_at__gt=moment)
         if month:
             start, end = month_bounds(month)
-            slots = slots.filter(starts_at__gte=start, starts_at__lt=end)
+            conditions &= Q(starts_at__gte=start, starts_at__lt=end)
         if venue:
-            slots = slots.filter(venue_id=venue)
-        not_open = Q(opens_at__gt=moment)
+            conditions &= Q(venue_id=venue)
         rows = (
-            slots.annotate(
-                window=Case(
-                    When(not_open, then=Value(SlotState.NOT_OPEN.value)),
-                    When(closes_at__lte=moment, then=Value(SlotState.CLOSED.value)),
-                    default=Value(SlotState.OPEN.value),
-                    output_field=CharField(),
-                ),
-                opens=Case(When(not_open, then=F("opens_at")), output_field=DateTimeField()),
-            )
+            Slot.objects.filter(conditions)
             .order_by("starts_at", "venue_id")
-            .values_list("id", "venue_id", "starts_at", "capacity", "booked", "window", "opens")
+            .values_list(
+                "id",
+                "venue_id",
+                EpochSeconds("starts_at"),
+                "capacity",
+                "booked",
+                EpochSeconds("opens_at"),
+                EpochSeconds("closes_at"),
+            )
         )
-        return [SlotView(*row) for row in rows]
+        zone = timezone.get_current_timezone()
+        at = datetime.fromtimestamp
+        instant = moment.timestamp()
+        views = []
+        for pk, venue_id, starts, capacity, booked, opens, closes in rows:
+            if instant < opens + 1:
+                window, opens_at = SlotState.NOT_OPEN.value, at(opens, zone)
+            else:
+                window = SlotState.CLOSED.value if closes <= instant else SlotState.OPEN.value
+                opens_at = None
+            views.append(
+                SlotView(pk, venue_id, at(starts, zone), capacity, booked, window, opens_at)
+            )
+        return views
 
     return _cached(f"resident:slots:{screening.pk}:{month or 'all'}:{venue or 'all'}", build)
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from reservations import queries, services
-from reservations.display import availability_rows, datetime_text
+from reservations.display import availability_rows, availability_table_rows, datetime_text
 from reservations.eligibility import CitizenDetails, Reason, eligibility_reasons
 from reservations.errors import (
     AlreadyBooked,
@@ -110,7 +110,9 @@ def availability(request: HttpRequest, code: str) -> HttpResponse:
             "month": month,
             "columns": columns,
             "days": days,
-            "rows": availability_rows(days, columns, now, _id_url("reservations:book")),
+            "table_rows": availability_table_rows(
+                availability_rows(days, columns, now, _id_url("reservations:book"))
+            ),
             "fiscal_years": queries.shown_fiscal_years(days, month),
             "month_links": _month_links(request, months, month, venue),
         }

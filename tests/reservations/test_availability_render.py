@@ -180,3 +180,59 @@ def test_availability_rows_escape_what_they_show():
     html = rows[0]["cells"][0]["slots"]
     assert "&lt;b&gt;5&lt;/b&gt;" in html and 'href="/b/&quot;x&quot;/"' in html
     assert "<b>" not in html
+
+
+# --- What the cheaper pages still read (issue 12, item 2) --------------------------------
+
+
+def test_month_slots_read_the_booking_window_to_the_second_on_the_safe_side():
+    """The times come as whole seconds: a slot opening half a second from now is not open
+    yet, one that closed half a second ago is closed, and the dates shown are local."""
+    lung = ScreeningTypeFactory()
+    venue = VenueFactory()
+    now = timezone.now().replace(microsecond=250_000)
+    day = first_of_next_months(1)[0] + timedelta(days=2)
+    soon = now + timedelta(milliseconds=500)
+    opening = SlotFactory(screening_type=lung, venue=venue, starts_at=local_dt(day, 9, 30))
+    closed = SlotFactory(screening_type=lung, venue=venue, starts_at=local_dt(day, 10))
+    later = SlotFactory(screening_type=lung, venue=venue, starts_at=local_dt(day, 0, 15))
+    Slot.objects.filter(pk=opening.pk).update(opens_at=soon)
+    Slot.objects.filter(pk=closed.pk).update(closes_at=now - timedelta(milliseconds=500))
+    Slot.objects.filter(pk=later.pk).update(opens_at=local_dt(day - timedelta(days=1), 0, 5))
+
+    views = {v.id: v for v in queries.month_slots(lung, f"{day:%Y-%m}", now=now)}
+
+    assert views[opening.pk].window == "not_open"
+    assert views[opening.pk].opens_at == soon.replace(microsecond=0)
+    assert views[closed.pk].window == "closed" and views[closed.pk].opens_at is None
+    assert views[later.pk].window == "not_open"
+    # 00:05 and 00:15 in Japan are the previous day in UTC: the local day is kept.
+    assert timezone.localtime(views[later.pk].opens_at).date() == day - timedelta(days=1)
+    assert (views[later.pk].local_date, views[later.pk].starts_at) == (day, later.starts_at)
+    assert [v.id for v in views.values()] == [later.pk, opening.pk, closed.pk]  # time order
+
+
+def test_the_availability_page_makes_three_queries_with_any_filter(
+    client, django_assert_num_queries
+):
+    hall, centre = VenueFactory(), VenueFactory()
+    season(2, 8, [hall, centre])
+    month = f"{first_of_next_months(2)[1]:%Y-%m}"
+    for query in ("", f"?month={month}", f"?month={month}&venue={hall.pk}", "?month="):
+        # The screening, the filter's months and venues, the slots shown.
+        with django_assert_num_queries(3):
+            response = client.get(f"/en/screenings/lung/{query}")
+        assert response.status_code == 200
+
+
+def test_the_confirm_step_makes_three_queries(client, django_assert_num_queries):
+    """The slot; the person's bookings and purged history of the screening, in one UNION;
+    the other screenings on that day (none here)."""
+    from tests.reservations.test_views import PERSON, Scene, start
+
+    scene = Scene()
+    token = start(client, scene.lung_hall)
+    with django_assert_num_queries(3):
+        response = client.post(f"/book/{scene.lung_hall.pk}/", {**PERSON, "form_token": token})
+    assert response.status_code == 200
+    assert 'name="state"' in response.content.decode()
