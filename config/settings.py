@@ -103,6 +103,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # gzip for the public pages only, never a page with a CSRF token (BREACH): see the module.
     "reservations.compression.PublicPageGZipMiddleware",
+    # The top and availability pages from the shared cache, before everything they do not
+    # need (reservations.page_cache); then the waiting room in front of the booking pages.
+    "reservations.page_cache.PublicPageCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -27,6 +27,7 @@ from audit.admin_hooks import AuditedChangesMixin, AuditedSearchMixin, AuditedVi
 from audit.context import AuditContext
 from citizens.normalize import normalise_furigana
 from reservations import services
+from reservations.page_cache import PublicPagesAdminMixin
 from reservations.models import (
     Notification,
     Reservation,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 
 @admin.register(ScreeningType)
-class ScreeningTypeAdmin(AuditedChangesMixin, admin.ModelAdmin):
+class ScreeningTypeAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     audit_action_prefix = "reservations.screening_type"
     audit_tracked_fields = ["min_age", "max_age", "sex", "interval_years", "fee", "is_active"]
     list_display = [
@@ -60,7 +61,7 @@ class ScreeningTypeAdmin(AuditedChangesMixin, admin.ModelAdmin):
 
 
 @admin.register(Venue)
-class VenueAdmin(AuditedChangesMixin, admin.ModelAdmin):
+class VenueAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     audit_action_prefix = "reservations.venue"
     list_display = ["name", "address", "phone"]
     search_fields = ["name", "address"]
@@ -161,7 +162,7 @@ class FillRateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Slot)
-class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
+class SlotAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     audit_action_prefix = "reservations.slot"
     audit_tracked_fields = ["capacity", "opens_at", "closes_at"]
     form = SlotAdminForm
