@@ -234,9 +234,7 @@ class Entry:
         return response
 
 
-def entry_from(
-    request: HttpRequest, response: HttpResponseBase, generation: int
-) -> Entry | None:
+def entry_from(request: HttpRequest, response: HttpResponseBase, generation: int) -> Entry | None:
     """What of `response` may be stored (as the browser that asked would get it), or None."""
     if response.status_code != 200 or response.streaming or not is_public_page(response):
         return None

@@ -456,9 +456,7 @@ def slot_set_capacity(*, slot: Slot, capacity: int) -> bool:
     A conditional UPDATE, so a booking that lands between the admin's form check and the
     save cannot make the slot overbooked. Returns False when refused.
     """
-    changed = bool(
-        Slot.objects.filter(pk=slot.pk, booked__lte=capacity).update(capacity=capacity)
-    )
+    changed = bool(Slot.objects.filter(pk=slot.pk, booked__lte=capacity).update(capacity=capacity))
     if changed:
         public_pages_changed()
     return changed
