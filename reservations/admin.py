@@ -27,7 +27,6 @@ from audit.admin_hooks import AuditedChangesMixin, AuditedSearchMixin, AuditedVi
 from audit.context import AuditContext
 from citizens.normalize import normalise_furigana
 from reservations import services
-from reservations.page_cache import PublicPagesAdminMixin
 from reservations.models import (
     Notification,
     Reservation,
@@ -36,6 +35,7 @@ from reservations.models import (
     Slot,
     Venue,
 )
+from reservations.page_cache import PublicPagesAdminMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

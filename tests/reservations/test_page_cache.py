@@ -21,9 +21,9 @@ from reservations import page_cache, services
 from reservations.models import ScreeningType, Slot
 from tests.factories import details
 from tests.helpers import login_staff, make_superuser
+from tests.reservations.race import person
 from tests.reservations.test_admin import slot_form
 from tests.reservations.test_cache_down import cache_down, cache_silent
-from tests.reservations.race import person
 from tests.reservations.test_views import Scene
 
 pytestmark = pytest.mark.django_db
@@ -450,7 +450,7 @@ def _redis_answers():
 
     try:
         return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=0.5).ping())
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
