@@ -1,0 +1,241 @@
+"""The waiting room: who may start booking now, in arrival order, at the rate the site books.
+
+When the room is on, a resident who opens a booking form takes a ticket: a signed value
+(django.core.signing) with their number in the line and their arrival time, kept in a
+cookie and in the waiting page's address — no session. Tickets are let in in number order:
+the admission watermark, shared by every app server in the cache, rises by
+WAITING_ROOM_ADMIT_PER_SECOND every second (a token bucket holding one second's worth, so
+that when nobody is waiting a resident is let in at once). A ticket at or under the
+watermark is admitted and stays admitted; a tampered, forged or expired ticket is refused
+and its holder gets a new one, at the back.
+
+The room is on
+- always, with WAITING_ROOM_ALWAYS (an operator who expects a flood; the benchmark);
+- for WAITING_ROOM_HOLD_SECONDS on every app server, once any process has more than
+  WAITING_ROOM_MAX_IN_FLIGHT booking requests in hand at once (0: never);
+- for a screening between the times of a WaitingRoomOpening set in the admin.
+
+Fails open: with the cache down or not answering there is no shared line, so everyone is
+let in (and a log line says so). Nothing personal is kept: the cache holds counters and the
+openings, the ticket a number and a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+log = logging.getLogger("waitingroom")
+
+TICKET_SALT = "waitingroom.ticket"
+TICKET_MAX_AGE = 6 * 3600  # an opening's morning; an older ticket is refused
+SEQUENCE_KEY = "waitingroom:sequence"  # tickets handed out so far
+EPOCH_KEY = "waitingroom:epoch"  # changes when the cache lost the line (a restart)
+MARK_KEY = "waitingroom:mark"  # (watermark, when it was computed)
+SATURATED_KEY = "waitingroom:saturated-until"
+OPENINGS_KEY = "waitingroom:openings"
+OPENINGS_SECONDS = 60
+SLOT_KEY = "waitingroom:slot:{}"  # slot id → screening id, for the openings
+SLOT_SECONDS = 3600
+
+# Wall-clock seconds, shared by every app server (patched by tests).
+clock: Callable[[], float] = time.time
+
+
+class Unavailable(Exception):
+    """The cache that holds the line is down: the room fails open."""
+
+
+def _shared(operation: Callable[[], Any]) -> Any:
+    try:
+        return operation()
+    except Exception as exc:
+        raise Unavailable(type(exc).__name__) from exc
+
+
+# --- Tickets ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ticket:
+    number: int  # place in the line
+    arrived: int  # Unix seconds
+    epoch: str  # the line it belongs to
+
+    def signed(self) -> str:
+        return signing.dumps([self.number, self.arrived, self.epoch], salt=TICKET_SALT)
+
+    @classmethod
+    def from_signed(cls, value: str) -> Ticket | None:
+        """The ticket, or None if it is missing, tampered with, forged or too old."""
+        if not value or len(value) > 200:
+            return None
+        try:
+            number, arrived, epoch = signing.loads(value, salt=TICKET_SALT, max_age=TICKET_MAX_AGE)
+            return cls(int(number), int(arrived), str(epoch))
+        except (signing.BadSignature, ValueError, TypeError):
+            log.info("waitingroom.ticket.refused")
+            return None
+
+
+# --- When the room is on ------------------------------------------------------------------
+
+_in_flight = 0
+_in_flight_lock = threading.Lock()
+
+
+class InFlight:
+    """Counts this process's booking requests in hand (threads of a gthread worker)."""
+
+    def __enter__(self) -> int:
+        global _in_flight
+        with _in_flight_lock:
+            _in_flight += 1
+            return _in_flight
+
+    def __exit__(self, *exc: object) -> None:
+        global _in_flight
+        with _in_flight_lock:
+            _in_flight -= 1
+
+
+def saturated(in_flight: int) -> None:
+    """This process has `in_flight` booking requests at once: beyond the setting, the room
+    goes on everywhere for WAITING_ROOM_HOLD_SECONDS."""
+    limit = settings.WAITING_ROOM_MAX_IN_FLIGHT
+    if limit and in_flight > limit:
+        until = clock() + settings.WAITING_ROOM_HOLD_SECONDS
+        _shared(lambda: cache.set(SATURATED_KEY, until, settings.WAITING_ROOM_HOLD_SECONDS))
+        log.info("waitingroom.saturated in_flight=%s", in_flight)
+
+
+def openings_changed() -> None:
+    """An opening was added, changed or deleted in the admin: read them again (after commit)."""
+
+    def forget() -> None:
+        try:
+            cache.delete(OPENINGS_KEY)
+        except Exception as exc:  # noqa: BLE001 - then the copy runs out within a minute
+            log.warning("waitingroom.cache.unavailable: %s", type(exc).__name__)
+
+    transaction.on_commit(forget)
+
+
+def _openings() -> list[tuple[int, float, float]]:
+    """(screening id, from, until) of the openings not over yet, from the cache or the DB."""
+    found = _shared(lambda: cache.get(OPENINGS_KEY))
+    if found is None:
+        from waitingroom.models import WaitingRoomOpening
+
+        found = [
+            (screening, starts.timestamp(), ends.timestamp())
+            for screening, starts, ends in WaitingRoomOpening.objects.filter(
+                ends_at__gt=timezone.now()
+            ).values_list("screening_id", "starts_at", "ends_at")
+        ]
+        _shared(lambda: cache.set(OPENINGS_KEY, found, OPENINGS_SECONDS))
+    return list(found)
+
+
+def _screening_of(slot_id: int) -> int | None:
+    key = SLOT_KEY.format(slot_id)
+    found = _shared(lambda: cache.get(key))
+    if found is None:
+        from reservations.models import Slot
+
+        found = Slot.objects.filter(pk=slot_id).values_list("screening_type_id", flat=True).first()
+        if found is None:
+            return None  # no such slot: the booking view says so
+        _shared(lambda: cache.set(key, found, SLOT_SECONDS))
+    return int(found)
+
+
+def is_on(slot_id: int) -> bool:
+    """Whether booking `slot_id` goes through the line right now. Raises Unavailable."""
+    if settings.WAITING_ROOM_ALWAYS:
+        return True
+    now = clock()
+    until = _shared(lambda: cache.get(SATURATED_KEY))
+    if isinstance(until, (int, float)) and until > now:
+        return True
+    active = {screening for screening, starts, ends in _openings() if starts <= now < ends}
+    return bool(active) and _screening_of(slot_id) in active
+
+
+# --- The line -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    ticket: Ticket
+    admitted: bool
+    ahead: int  # residents to be let in before this one
+    wait_seconds: int  # roughly, at the admission rate
+
+
+def _epoch() -> str:
+    epoch = _shared(lambda: cache.get(EPOCH_KEY))
+    if epoch is None:
+        _shared(lambda: cache.add(EPOCH_KEY, secrets.token_hex(4), None))
+        epoch = _shared(lambda: cache.get(EPOCH_KEY))
+    return str(epoch)
+
+
+def _new_ticket(epoch: str) -> Ticket:
+    def take() -> int:
+        try:
+            return int(cache.incr(SEQUENCE_KEY))
+        except ValueError:  # the first ticket of this line
+            cache.add(SEQUENCE_KEY, 0, None)
+            return int(cache.incr(SEQUENCE_KEY))
+
+    return Ticket(_shared(take), int(clock()), epoch)
+
+
+def _watermark(sequence: int) -> float:
+    """The highest ticket number let in by now, shared by every app server.
+
+    It rises by the admission rate every second and runs at most one second's worth ahead
+    of the tickets handed out, so that a quiet site lets a resident in at once but a burst
+    cannot be let in all together. Each server computes it from the same stored value;
+    when two write at once they write nearly the same number.
+    """
+    rate = settings.WAITING_ROOM_ADMIT_PER_SECOND
+    now = clock()
+    stored = _shared(lambda: cache.get(MARK_KEY))
+    if isinstance(stored, tuple) and len(stored) == 2:
+        mark, at = stored
+    else:  # a new line: one second's worth may come in at once
+        mark, at = float(sequence - 1 + rate), now
+    mark = min(mark + max(now - at, 0.0) * rate, sequence + rate)
+    if not isinstance(stored, tuple) or now - at >= 0.05:
+        _shared(lambda: cache.set(MARK_KEY, (mark, now), None))
+    return float(mark)
+
+
+def place_in_line(signed: str) -> Place:
+    """Where the holder of `signed` (a ticket, or "" for none) stands; a new ticket at the
+    back if theirs is missing or refused. Raises Unavailable (the caller fails open)."""
+    epoch = _epoch()
+    ticket = Ticket.from_signed(signed)
+    if ticket is None or ticket.epoch != epoch:
+        ticket = _new_ticket(epoch)
+    sequence = _shared(lambda: cache.get(SEQUENCE_KEY)) or ticket.number
+    mark = _watermark(max(int(sequence), ticket.number))
+    if ticket.number <= mark:
+        return Place(ticket, True, 0, 0)
+    ahead = max(math.ceil(ticket.number - mark) - 1, 0)
+    wait = math.ceil((ticket.number - mark) / settings.WAITING_ROOM_ADMIT_PER_SECOND)
+    return Place(ticket, False, ahead, max(wait, 1))
