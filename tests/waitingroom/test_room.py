@@ -216,7 +216,7 @@ def test_saturation_switches_it_on_everywhere_for_a_while(scene, settings, clock
     first = Client().get(book_url(scene))
     assert not is_waiting(first)  # admitted at once: the line is empty
     monkeypatch.setattr(room, "_in_flight", 0)
-    _b, second = arrive(scene)
+    arrive(scene)
     _b, third = arrive(scene)
     assert is_waiting(third), "the room stays on after the burst"
     clock.advance(settings.WAITING_ROOM_HOLD_SECONDS + 1)
