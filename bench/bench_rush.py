@@ -82,9 +82,10 @@ DATABASE = "kenshin_bench_rush"
 # browser on a waiting page: Retry-After / <meta http-equiv="refresh">, then load again.
 WAITING_ROOM_SETTING_PREFIX = "WAITING_ROOM"
 WAITING_ROOM_ENV: dict[str, str] = {
-    # The room on for every booking, letting in about what the site books per second.
+    # The room on for every booking, letting in somewhat less than the 1x phase books per
+    # second (so the admitted flows never queue behind each other); tune from that figure.
     "WAITING_ROOM_ALWAYS": "true",
-    "WAITING_ROOM_ADMIT_PER_SECOND": "40",
+    "WAITING_ROOM_ADMIT_PER_SECOND": "30",
 }
 
 

@@ -34,7 +34,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
@@ -46,7 +46,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.middleware.gzip import re_accepts_gzip
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.text import compress_string
 from django.utils.translation import get_language_from_path, override
 
@@ -158,13 +158,14 @@ class Variant:
 
 
 class PublicPaths:
-    """The top and availability paths per language, from the URL map itself."""
+    """The top and availability paths per language, from the URL map itself (none when the
+    URL map has no residents' pages, as in the benchmark's baseline server)."""
 
     @cached_property
     def homes(self) -> dict[str, str]:
         paths = {}
         for code, _name in settings.LANGUAGES:
-            with override(code):
+            with override(code), suppress(NoReverseMatch):
                 paths[reverse("reservations:home")] = code
         return paths
 
@@ -173,12 +174,11 @@ class PublicPaths:
         marker = "screening-code-marker"
         prefixes = []
         for code, _name in settings.LANGUAGES:
-            with override(code):
-                head, _m, tail = reverse("reservations:availability", args=[marker]).partition(
-                    marker
-                )
-            prefixes.append(f"{re.escape(head)}[-a-zA-Z0-9_]{{1,50}}{re.escape(tail)}")
-        return re.compile("|".join(f"(?:{p})" for p in prefixes))
+            with override(code), suppress(NoReverseMatch):
+                url = reverse("reservations:availability", args=[marker])
+                head, _m, tail = url.partition(marker)
+                prefixes.append(f"{re.escape(head)}[-a-zA-Z0-9_]{{1,50}}{re.escape(tail)}")
+        return re.compile("|".join(f"(?:{p})" for p in prefixes) or r"(?!)")
 
 
 PATHS = PublicPaths()

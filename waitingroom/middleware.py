@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from functools import cache
 from html import escape
 from urllib.parse import urlencode
@@ -18,7 +19,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language_from_path, gettext, ngettext, override
 
 from waitingroom import room
@@ -33,13 +34,14 @@ LONGEST_REFRESH = 30  # seconds between reloads when the wait is long
 
 @cache
 def _booking_paths() -> re.Pattern[str]:
+    """The booking forms' paths per language (none without the residents' URL map)."""
     marker = "987654321"
     prefixes = []
     for code, _name in settings.LANGUAGES:
-        with override(code):
+        with override(code), suppress(NoReverseMatch):
             head, _m, tail = reverse("reservations:book", args=[marker]).partition(marker)
-        prefixes.append(f"{re.escape(head)}([0-9]{{1,18}}){re.escape(tail)}")
-    return re.compile("|".join(prefixes))
+            prefixes.append(f"{re.escape(head)}([0-9]{{1,18}}){re.escape(tail)}")
+    return re.compile("|".join(prefixes) or r"(?!)")
 
 
 def _slot_id(path: str) -> int | None:
