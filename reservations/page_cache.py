@@ -296,6 +296,11 @@ class PublicPageCacheMiddleware:
             return entry.response()
         lock = f"{variant.key}:lock:{generation}"
         if self._try_lock(lock):
+            # Someone may have stored a copy between our read and our lock (and let go).
+            fresh = self._fresh(variant.key, generation)
+            if fresh is not None:
+                self._unlock(lock)
+                return fresh.response()
             return self._render_and_store(request, variant, generation, lock)
         if entry is not None:
             return entry.response()  # stale while the lock holder re-renders
@@ -344,6 +349,16 @@ class PublicPageCacheMiddleware:
             cache.delete(lock)
         except Exception:  # noqa: BLE001, S110 - it expires on its own
             pass
+
+    @staticmethod
+    def _fresh(key: str, generation: int) -> Entry | None:
+        try:
+            entry = cache.get(key)
+        except Exception:  # noqa: BLE001 - render; storing will fail quietly too
+            return None
+        if isinstance(entry, Entry) and entry.generation == generation:
+            return entry if clock() < entry.fresh_until else None
+        return None
 
     @staticmethod
     def _wait_for(key: str, generation: int) -> Entry | None:
