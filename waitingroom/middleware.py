@@ -128,7 +128,8 @@ def waiting_page(request: HttpRequest, place: room.Place) -> HttpResponse:
     ticket = place.ticket.signed()
     here = f"{path}?{urlencode({TICKET_PARAMETER: ticket})}"
     manual = request.GET.get(MANUAL_PARAMETER) == "1"
-    refresh = min(max(place.wait_seconds, 2), LONGEST_REFRESH)
+    # Back right on the turn (see room.place_in_line), at most LONGEST_REFRESH later.
+    refresh = min(place.wait_seconds, LONGEST_REFRESH)
     with override(other):
         other_path = reverse("reservations:book", args=[_slot_id(path)])
     with override(language):

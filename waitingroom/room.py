@@ -44,6 +44,9 @@ TICKET_MAX_AGE = 6 * 3600  # an opening's morning; an older ticket is refused
 SEQUENCE_KEY = "waitingroom:sequence"  # tickets handed out so far
 EPOCH_KEY = "waitingroom:epoch"  # changes when the cache lost the line (a restart)
 MARK_KEY = "waitingroom:mark"  # (watermark, when it was computed)
+LAST_TURN_KEY = "waitingroom:last-turn"  # the turn of the latest ticket handed out
+# A turn is honoured this much early: app servers' clocks differ by a few milliseconds.
+CLOCK_TOLERANCE = 0.1
 SATURATED_KEY = "waitingroom:saturated-until"
 OPENINGS_KEY = "waitingroom:openings"
 OPENINGS_SECONDS = 60
@@ -71,11 +74,13 @@ def _shared(operation: Callable[[], Any]) -> Any:
 @dataclass(frozen=True)
 class Ticket:
     number: int  # place in the line
-    arrived: int  # Unix seconds
+    arrived: float  # Unix seconds
     epoch: str  # the line it belongs to
+    turn: float  # when it is let in (Unix seconds): see place_in_line
 
     def signed(self) -> str:
-        return signing.dumps([self.number, self.arrived, self.epoch], salt=TICKET_SALT)
+        values = [self.number, round(self.arrived, 3), self.epoch, round(self.turn, 3)]
+        return signing.dumps(values, salt=TICKET_SALT)
 
     @classmethod
     def from_signed(cls, value: str) -> Ticket | None:
@@ -83,8 +88,10 @@ class Ticket:
         if not value or len(value) > 200:
             return None
         try:
-            number, arrived, epoch = signing.loads(value, salt=TICKET_SALT, max_age=TICKET_MAX_AGE)
-            return cls(int(number), int(arrived), str(epoch))
+            number, arrived, epoch, turn = signing.loads(
+                value, salt=TICKET_SALT, max_age=TICKET_MAX_AGE
+            )
+            return cls(int(number), float(arrived), str(epoch), float(turn))
         except (signing.BadSignature, ValueError, TypeError):
             log.info("waitingroom.ticket.refused")
             return None
@@ -182,7 +189,7 @@ class Place:
     ticket: Ticket
     admitted: bool
     ahead: int  # residents to be let in before this one
-    wait_seconds: int  # roughly, at the admission rate
+    wait_seconds: int  # until its turn
 
 
 def _epoch() -> str:
@@ -193,7 +200,7 @@ def _epoch() -> str:
     return str(epoch)
 
 
-def _new_ticket(epoch: str) -> Ticket:
+def _take_number() -> int:
     def take() -> int:
         try:
             return int(cache.incr(SEQUENCE_KEY))
@@ -201,7 +208,7 @@ def _new_ticket(epoch: str) -> Ticket:
             cache.add(SEQUENCE_KEY, 0, None)
             return int(cache.incr(SEQUENCE_KEY))
 
-    return Ticket(_shared(take), int(clock()), epoch)
+    return int(_shared(take))
 
 
 def _watermark(sequence: int) -> float:
@@ -227,15 +234,32 @@ def _watermark(sequence: int) -> float:
 
 def place_in_line(signed: str) -> Place:
     """Where the holder of `signed` (a ticket, or "" for none) stands; a new ticket at the
-    back if theirs is missing or refused. Raises Unavailable (the caller fails open)."""
+    back if theirs is missing or refused. Raises Unavailable (the caller fails open).
+
+    A new ticket gets its turn: when the watermark will reach its number (the rate), but
+    never before the turn of the ticket handed out just before it, and a whole number of
+    seconds after its arrival. Browsers come back after Retry-After whole seconds, so
+    turns on the same fraction of a second as the arrival bring each one back right on its
+    turn, in ticket order, instead of anywhere within the second after it (where the
+    next ones would overtake it).
+    """
+    now = clock()
     epoch = _epoch()
     ticket = Ticket.from_signed(signed)
     if ticket is None or ticket.epoch != epoch:
-        ticket = _new_ticket(epoch)
-    sequence = _shared(lambda: cache.get(SEQUENCE_KEY)) or ticket.number
-    mark = _watermark(max(int(sequence), ticket.number))
-    if ticket.number <= mark:
+        number = _take_number()
+        mark = _watermark(number)
+        rate = settings.WAITING_ROOM_ADMIT_PER_SECOND
+        due = now + max(number - mark, 0.0) / rate
+        last = _shared(lambda: cache.get(LAST_TURN_KEY))
+        after = max(due, float(last) if isinstance(last, (int, float)) else 0.0)
+        turn = now + max(math.ceil(after - now - 1e-6), 0)
+        _shared(lambda: cache.set(LAST_TURN_KEY, turn, TICKET_MAX_AGE))
+        ticket = Ticket(number, now, epoch, turn)
+    else:
+        sequence = _shared(lambda: cache.get(SEQUENCE_KEY)) or ticket.number
+        mark = _watermark(max(int(sequence), ticket.number))
+    if now >= ticket.turn - CLOCK_TOLERANCE:
         return Place(ticket, True, 0, 0)
     ahead = max(math.ceil(ticket.number - mark) - 1, 0)
-    wait = math.ceil((ticket.number - mark) / settings.WAITING_ROOM_ADMIT_PER_SECOND)
-    return Place(ticket, False, ahead, max(wait, 1))
+    return Place(ticket, False, ahead, max(math.ceil(ticket.turn - now - 1e-6), 1))

@@ -287,3 +287,19 @@ def test_with_the_cache_down_everyone_is_let_in(scene, room_on, no_cache, caplog
 
 def test_a_booking_url_for_no_slot_is_the_views_404(client, room_on, clock):
     assert client.get("/book/999999/").status_code == 404
+
+
+def test_turns_are_whole_seconds_after_arrival_in_ticket_order_at_the_rate(room_on, clock):
+    # Browsers come back after Retry-After whole seconds: a turn on the arrival's fraction
+    # of a second brings each back right on it, and no later ticket's turn comes first.
+    turns = []
+    first_arrival = clock.now + 0.137
+    for _ in range(12):
+        clock.advance(0.137)
+        ticket = room.place_in_line("").ticket
+        waited = ticket.turn - ticket.arrived
+        assert waited == pytest.approx(round(waited), abs=1e-6)
+        turns.append(ticket.turn)
+    assert turns == sorted(turns)
+    # Two let in at once (one second's worth), then 2 a second: the 12th at least 5 s on.
+    assert turns[-1] - first_arrival >= (12 - 2) / 2
