@@ -140,10 +140,10 @@ def openings_changed() -> None:
     transaction.on_commit(forget)
 
 
-def _openings() -> list[tuple[int, float, float]]:
-    """(screening id, from, until) of the openings not over yet, from the cache or the DB."""
-    found = _shared(lambda: cache.get(OPENINGS_KEY))
-    if found is None:
+def _openings(found: object) -> list[tuple[int, float, float]]:
+    """(screening id, from, until) of the openings not over yet: `found` in the cache, or
+    from the database."""
+    if not isinstance(found, list):
         from waitingroom.models import WaitingRoomOpening
 
         found = [
@@ -174,10 +174,12 @@ def is_on(slot_id: int) -> bool:
     if settings.WAITING_ROOM_ALWAYS:
         return True
     now = clock()
-    until = _shared(lambda: cache.get(SATURATED_KEY))
+    found = _shared(lambda: cache.get_many([SATURATED_KEY, OPENINGS_KEY]))
+    until = found.get(SATURATED_KEY)
     if isinstance(until, (int, float)) and until > now:
         return True
-    active = {screening for screening, starts, ends in _openings() if starts <= now < ends}
+    openings = _openings(found.get(OPENINGS_KEY))
+    active = {screening for screening, starts, ends in openings if starts <= now < ends}
     return bool(active) and _screening_of(slot_id) in active
 
 
@@ -192,8 +194,10 @@ class Place:
     wait_seconds: int  # until its turn
 
 
-def _epoch() -> str:
-    epoch = _shared(lambda: cache.get(EPOCH_KEY))
+def _epoch(epoch: object = None) -> str:
+    """The line's epoch (as read with the rest, or read now); a new one if it is gone."""
+    if epoch is None:
+        epoch = _shared(lambda: cache.get(EPOCH_KEY))
     if epoch is None:
         _shared(lambda: cache.add(EPOCH_KEY, secrets.token_hex(4), None))
         epoch = _shared(lambda: cache.get(EPOCH_KEY))
@@ -211,7 +215,7 @@ def _take_number() -> int:
     return int(_shared(take))
 
 
-def _watermark(sequence: int) -> float:
+def _watermark(sequence: int, stored: object) -> float:
     """The highest ticket number let in by now, shared by every app server.
 
     It rises by the admission rate every second and runs at most one second's worth ahead
@@ -221,7 +225,6 @@ def _watermark(sequence: int) -> float:
     """
     rate = settings.WAITING_ROOM_ADMIT_PER_SECOND
     now = clock()
-    stored = _shared(lambda: cache.get(MARK_KEY))
     if isinstance(stored, tuple) and len(stored) == 2:
         mark, at = stored
     else:  # a new line: one second's worth may come in at once
@@ -244,21 +247,23 @@ def place_in_line(signed: str) -> Place:
     next ones would overtake it).
     """
     now = clock()
-    epoch = _epoch()
+    keys = [EPOCH_KEY, SEQUENCE_KEY, MARK_KEY, LAST_TURN_KEY]
+    found = _shared(lambda: cache.get_many(keys))  # one round trip for the line's state
+    epoch = _epoch(found.get(EPOCH_KEY))
     ticket = Ticket.from_signed(signed)
     if ticket is None or ticket.epoch != epoch:
         number = _take_number()
-        mark = _watermark(number)
+        mark = _watermark(number, found.get(MARK_KEY))
         rate = settings.WAITING_ROOM_ADMIT_PER_SECOND
         due = now + max(number - mark, 0.0) / rate
-        last = _shared(lambda: cache.get(LAST_TURN_KEY))
+        last = found.get(LAST_TURN_KEY)
         after = max(due, float(last) if isinstance(last, (int, float)) else 0.0)
         turn = now + max(math.ceil(after - now - 1e-6), 0)
         _shared(lambda: cache.set(LAST_TURN_KEY, turn, TICKET_MAX_AGE))
         ticket = Ticket(number, now, epoch, turn)
     else:
-        sequence = _shared(lambda: cache.get(SEQUENCE_KEY)) or ticket.number
-        mark = _watermark(max(int(sequence), ticket.number))
+        sequence = found.get(SEQUENCE_KEY) or ticket.number
+        mark = _watermark(max(int(sequence), ticket.number), found.get(MARK_KEY))
     if now >= ticket.turn - CLOCK_TOLERANCE:
         return Place(ticket, True, 0, 0)
     ahead = max(math.ceil(ticket.number - mark) - 1, 0)
