@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "exports",
     "staff",
     "ops",
+    "waitingroom",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +111,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # gzip for the public pages only, never a page with a CSRF token (BREACH): see the module.
     "reservations.compression.PublicPageGZipMiddleware",
+    # The top and availability pages from the shared cache, before everything they do not
+    # need (reservations.page_cache); then the waiting room in front of the booking pages.
+    "reservations.page_cache.PublicPageCacheMiddleware",
+    "waitingroom.middleware.WaitingRoomMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -419,6 +424,19 @@ LOOKUP_FAILURE_WINDOW = timedelta(minutes=_read("LOOKUP_FAILURE_WINDOW_MINUTES",
 PUBLIC_CACHE_SECONDS = _read("PUBLIC_CACHE_SECONDS", env.int, 5)
 # gzip the top and availability pages (reservations.compression); false when the proxy does.
 COMPRESS_PUBLIC_PAGES = _read("COMPRESS_PUBLIC_PAGES", env.bool, True)
+
+# --- The waiting room in front of the booking form (waitingroom.room) ----------------------
+# Residents let in per second, site-wide, while the room is on: about what the site books.
+WAITING_ROOM_ADMIT_PER_SECOND = _positive("WAITING_ROOM_ADMIT_PER_SECOND", 20)
+# On for every booking (an operator expecting a flood); else by saturation or an opening.
+WAITING_ROOM_ALWAYS = _read("WAITING_ROOM_ALWAYS", env.bool, False)
+# On everywhere once one process holds more booking requests than this at once (0: never;
+# a sync gunicorn worker holds one, so this needs threaded workers).
+WAITING_ROOM_MAX_IN_FLIGHT = _read("WAITING_ROOM_MAX_IN_FLIGHT", env.int, 0)
+if WAITING_ROOM_MAX_IN_FLIGHT < 0:
+    raise ImproperlyConfigured("Environment variable WAITING_ROOM_MAX_IN_FLIGHT must be 0 or more.")
+# How long the room stays on after the last saturation.
+WAITING_ROOM_HOLD_SECONDS = _positive("WAITING_ROOM_HOLD_SECONDS", 60)
 
 # --- Exports, audit, retention ------------------------------------------------------------
 EXPORT_RECIPIENT_CERT = _read("EXPORT_RECIPIENT_CERT", env.str, "")

@@ -35,13 +35,14 @@ from reservations.models import (
     Slot,
     Venue,
 )
+from reservations.page_cache import PublicPagesAdminMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
 @admin.register(ScreeningType)
-class ScreeningTypeAdmin(AuditedChangesMixin, admin.ModelAdmin):
+class ScreeningTypeAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     audit_action_prefix = "reservations.screening_type"
     audit_tracked_fields = ["min_age", "max_age", "sex", "interval_years", "fee", "is_active"]
     list_display = [
@@ -60,7 +61,7 @@ class ScreeningTypeAdmin(AuditedChangesMixin, admin.ModelAdmin):
 
 
 @admin.register(Venue)
-class VenueAdmin(AuditedChangesMixin, admin.ModelAdmin):
+class VenueAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     audit_action_prefix = "reservations.venue"
     list_display = ["name", "address", "phone"]
     search_fields = ["name", "address"]
@@ -161,7 +162,7 @@ class FillRateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Slot)
-class SlotAdmin(AuditedChangesMixin, admin.ModelAdmin):
+class SlotAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     audit_action_prefix = "reservations.slot"
     audit_tracked_fields = ["capacity", "opens_at", "closes_at"]
     form = SlotAdminForm

@@ -37,6 +37,7 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from reservations import page_cache
 from reservations.eligibility import CitizenDetails, eligibility_reasons
 from reservations.models import (
     PlaceMark,
@@ -76,7 +77,9 @@ def _cached(key: str, build: Callable[[], T]) -> T:
     failed read the write is not attempted.
     """
     seconds = settings.PUBLIC_CACHE_SECONDS
-    if seconds <= 0:
+    if seconds <= 0 or page_cache.reads_fresh():
+        # A page rendered for the page cache reads the database: it is then kept for the
+        # same period, and an older value here would make it older still.
         return build()
     try:
         value = cache.get(key)

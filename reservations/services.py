@@ -41,6 +41,7 @@ from reservations.models import (
     Venue,
     new_reservation_number,
 )
+from reservations.page_cache import public_pages_changed
 from reservations.queries import nearest_free_slots
 
 if TYPE_CHECKING:
@@ -455,7 +456,10 @@ def slot_set_capacity(*, slot: Slot, capacity: int) -> bool:
     A conditional UPDATE, so a booking that lands between the admin's form check and the
     save cannot make the slot overbooked. Returns False when refused.
     """
-    return bool(Slot.objects.filter(pk=slot.pk, booked__lte=capacity).update(capacity=capacity))
+    changed = bool(Slot.objects.filter(pk=slot.pk, booked__lte=capacity).update(capacity=capacity))
+    if changed:
+        public_pages_changed()
+    return changed
 
 
 def slots_bulk_create(
@@ -507,6 +511,7 @@ def slots_bulk_create(
         )
         new = [s for s in wanted if (s.screening_type.pk, s.starts_at) not in existing]
         Slot.objects.bulk_create(new, batch_size=500)
+        public_pages_changed()
     return len(new), len(wanted) - len(new)
 
 
@@ -529,4 +534,5 @@ def slot_times_changed(*, slot: Slot, now: datetime | None = None) -> int:
     for reservation in reservations:
         _queue_notification(reservation, Notification.Kind.CHANGE)
     log.info("slot.times_changed slot=%s reservations=%s", slot.pk, len(reservations))
+    public_pages_changed()
     return len(reservations)
