@@ -56,6 +56,9 @@ LABELS: dict[str, Promise] = {
     "reservations.slot.changed": _("Slot changed"),
     "reservations.slot.deleted": _("Slot deleted"),
     "reservations.slot.bulk_created": _("Slots created in bulk"),
+    "waitingroom.opening.created": _("Waiting room opening added"),
+    "waitingroom.opening.changed": _("Waiting room opening changed"),
+    "waitingroom.opening.deleted": _("Waiting room opening deleted"),
     # Export batches and retention (exports app; Japanese in exports/locale).
     "exports.batch.created": _("Export batch written"),
     "exports.batch.downloaded": _("Export batch downloaded"),
@@ -81,6 +84,7 @@ GROUPS: dict[str, Promise] = {
     "reservations.screening_type.": _("All changes to screening types"),
     "reservations.venue.": _("All changes to venues"),
     "reservations.slot.": _("All changes to slots"),
+    "waitingroom.": _("All changes to waiting room openings"),
     "exports.": _("All export batch events"),
     "audit.": _("All audit exports"),
 }

@@ -7,12 +7,17 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from audit.admin_hooks import AuditedChangesMixin
 from waitingroom import room
 from waitingroom.models import WaitingRoomOpening
 
 
 @admin.register(WaitingRoomOpening)
-class WaitingRoomOpeningAdmin(admin.ModelAdmin):
+class WaitingRoomOpeningAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    # Switching the room on or off for an opening changes who gets in first: audited like
+    # the slots it guards.
+    audit_action_prefix = "waitingroom.opening"
+    audit_tracked_fields = ["screening", "starts_at", "ends_at"]
     list_display = ["screening", "starts_at", "ends_at", "note"]
     list_filter = ["screening"]
     date_hierarchy = "starts_at"

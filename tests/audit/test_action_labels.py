@@ -13,12 +13,14 @@ from django.utils import translation
 from audit.actions import GROUPS, LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("audit", "citizens", "config", "core", "exports", "reservations", "staff")
-ACTION = re.compile(r"^(audit|citizens|exports|reservations|staff)\.[a-z_]+\.[a-z_]+$")
+# Every first-party app (a folder with apps.py), so a new app's actions are checked too.
+APPS = tuple(sorted(path.parent.name for path in ROOT.glob("*/apps.py")))
+ACTION = re.compile(rf"^({'|'.join(APPS)})\.[a-z_]+\.[a-z_]+$")
 # Dotted strings of that shape that are not audit actions, and why.
 NOT_ACTIONS = {
     "reservations.booking.state": "the signing salt of the booking form's state",
     "reservations.lookup.failed": "a log line, not an audit record",
+    "waitingroom.ticket.refused": "a log line, not an audit record",
     "reservations.done.browser": "the signing salt of the done page's cookie",
     "reservations.booking.draft": "the signing salt of a details form kept for the language switch",
 }

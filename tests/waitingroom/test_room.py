@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from core.roles import ADMINISTRATOR
 from tests.helpers import login_staff, make_superuser
 from tests.reservations.test_cache_down import cache_down, cache_silent
@@ -256,6 +257,10 @@ def test_an_opening_set_in_admin_switches_it_on_for_its_screening_only(
         response = admin.post(reverse("admin:waitingroom_waitingroomopening_add"), form)
     assert response.status_code == 302
     assert WaitingRoomOpening.objects.count() == 1
+    opening = WaitingRoomOpening.objects.get()
+    record = AuditEvent.objects.get(action="waitingroom.opening.created")
+    assert record.target_id == str(opening.pk)
+    assert record.details["after"]["screening"] == scene.lung.pk
     held = [arrive(scene)[1] for _ in range(3)]
     assert is_waiting(held[-1])
     stomach = Client().get(f"/book/{scene.stomach_slot.pk}/")
