@@ -12,9 +12,11 @@ client spends as little of the shared CPU as it can.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import html
 import http.client
+import json
 import random
 import re
 import threading
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from http.cookies import SimpleCookie
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from bench.common import run_threads
 from bench.rush_seed import katakana_number
@@ -206,6 +208,24 @@ def fill(form: Form, answers: dict[str, str]) -> list[tuple[str, str]]:
 STEPS = ("form", "details", "extras", "confirm", "done")
 
 
+def ticket_number(url: str) -> int | None:
+    """The place in the line inside a waiting page's ticket (`?ticket=`), read without the
+    key: a Django signed value is `base64(JSON):timestamp:signature`, and its JSON is
+    [number, arrived, epoch, turn] (waitingroom.room.Ticket)."""
+    values = parse_qs(urlsplit(url).query).get("ticket")
+    if not values:
+        return None
+    payload = values[0].split(":", 1)[0]
+    if payload.startswith("."):  # compressed: not what the room writes
+        return None
+    try:
+        decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        number = json.loads(decoded)[0]
+    except (ValueError, IndexError, TypeError):
+        return None
+    return number if isinstance(number, int) else None
+
+
 @dataclass
 class Outcome:
     kind: str  # booked | full | refused | 5xx | timeout | broken | unexpected
@@ -215,6 +235,10 @@ class Outcome:
     admitted: float | None = None  # perf_counter of the first page that was not a wait
     first_answer: float = 0.0  # seconds until the first answer (page or waiting page)
     waits: int = 0
+    # The number of the line's ticket the waiting pages gave (None: never told to wait),
+    # and when each request answered with a waiting page was sent (perf_counter).
+    ticket: int | None = None
+    held_at: list[float] = field(default_factory=list)
     steps: dict[str, float] = field(default_factory=dict)  # step → seconds
     total: float = 0.0
 
@@ -232,15 +256,18 @@ class Resident:
     def _step(
         self, step: str, method: str, path: str, fields: list[tuple[str, str]] | None = None
     ) -> Page:
-        started = time.perf_counter()
+        started = sent = time.perf_counter()
         page = self.browser.request(method, path, fields)
         if not self.outcome.first_answer:
             self.outcome.first_answer = time.perf_counter() - started
         while page.is_waiting and time.perf_counter() < self.deadline:
             self.outcome.waits += 1
+            self.outcome.held_at.append(sent)
+            self.outcome.ticket = ticket_number(page.refresh_url) or self.outcome.ticket
             time.sleep(min(page.retry_after or 1.0, MAX_WAIT_SECONDS))
             target = urlsplit(page.refresh_url)
             again = target.path + (f"?{target.query}" if target.query else "") or path
+            sent = time.perf_counter()
             page = self.browser.request("GET", again)
         if self.outcome.admitted is None and not page.is_waiting:
             self.outcome.admitted = time.perf_counter()
