@@ -65,7 +65,9 @@ def test_a_check_racing_a_replacement_sees_one_whole_list(staff_user, import_lis
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=replace)] + [threading.Thread(target=check) for _ in range(3)]
+    threads = [threading.Thread(target=replace)] + [
+        threading.Thread(target=check) for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
