@@ -33,6 +33,10 @@ LABELS: dict[str, Promise] = {
     "staff.group.created": _("Group created"),
     "staff.group.changed": _("Group changed"),
     "staff.group.deleted": _("Group deleted"),
+    # The city's list of screening tickets (受診券).
+    "vouchers.list.imported": _("List of screening tickets imported (previous list replaced)"),
+    "vouchers.list.previewed": _("List of screening tickets uploaded for preview"),
+    "vouchers.list.refused": _("List of screening tickets refused (bad lines)"),
     # Residents' data.
     "citizens.citizen.viewed": _("Resident's personal details opened"),
     "citizens.citizen.listed": _("Residents' names and phones listed"),

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "staff",
     "ops",
     "waitingroom",
+    "vouchers",
 ]
 
 MIDDLEWARE = [
@@ -456,6 +457,18 @@ AUDIT_HMAC_KEY = _read(
 if PRODUCTION and len(AUDIT_HMAC_KEY) < 32:
     raise ImproperlyConfigured(
         "Environment variable AUDIT_HMAC_KEY must be set to a random value of at least "
+        "32 characters in production."
+    )
+
+# The key of the hashes that stand for the city's list of screening tickets (受診券番号 +
+# 生年月日, vouchers.keys). Changing it makes the current list unusable until it is
+# imported again (docs/vouchers.md).
+VOUCHER_HMAC_KEY = _read(
+    "VOUCHER_HMAC_KEY", env.str, "" if PRODUCTION else "dev-only-voucher-key-not-secret"
+)
+if PRODUCTION and len(VOUCHER_HMAC_KEY) < 32:
+    raise ImproperlyConfigured(
+        "Environment variable VOUCHER_HMAC_KEY must be set to a random value of at least "
         "32 characters in production."
     )
 

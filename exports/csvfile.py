@@ -25,6 +25,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from citizens.forms import era_of
 from citizens.normalize import format_postal_code
 from reservations.models import fiscal_year_end_age, format_reservation_number
 
@@ -37,7 +38,12 @@ CHANGED = "変更"  # a booking it has seen, now at another time or venue
 CANCELLED = "取消"  # a booking it has seen, now cancelled
 CURRENT = "現在"  # a row of a full snapshot: the booking as it stands
 
-# (header, key). The order is the file's column order.
+# The layout's version, written in every row (様式版) from version 2 on; version 1 had
+# columns 1-22 only. Bump it, and say what changed in docs/export-format.md, whenever a
+# column is added.
+FORMAT_VERSION = "2"
+
+# (header, key). The order is the file's column order. Columns are only ever appended.
 COLUMNS = [
     ("予約番号", "number"),
     ("区分", "change"),
@@ -61,17 +67,43 @@ COLUMNS = [
     ("最終変更日時", "changed_at"),
     ("取消日時", "cancelled_at"),
     ("要確認", "check"),
+    # Format version 2: the health management system's own codes.
+    ("様式版", "format_version"),
+    ("受診券番号", "voucher_number"),
+    ("検診種別コード", "system_code"),
+    ("受診方法", "method"),
+    ("会場コード", "venue_code"),
+    ("性別コード", "sex_code"),
+    ("生年月日(和暦)", "birth_date_wareki"),
+    ("電話番号(数字)", "phone_digits"),
+    ("費用区分", "fee_class"),
 ]
 HEADER = [header for header, _key in COLUMNS]
 KEYS = [key for _header, key in COLUMNS]
 # Cells holding what people or administrators typed: only these are cleaned. Dates,
 # times, ages, numbers and codes are written by this module and cannot start with a
 # formula character or hold an unencodable one.
-_FREE_TEXT = {"screening_name", "venue", "name", "furigana", "address", "phone", "email"}
+_FREE_TEXT = {
+    "screening_name",
+    "venue",
+    "name",
+    "furigana",
+    "address",
+    "phone",
+    "email",
+    # Typed by administrators (会場コード) or taken from the city's list (費用区分).
+    "venue_code",
+    "fee_class",
+}
 FREE_TEXT = tuple(key for key in KEYS if key in _FREE_TEXT)  # in column order
 _HEADER_OF = dict((key, header) for header, key in COLUMNS)
 
 SEX_LABELS = {"F": "女", "M": "男"}
+SEX_CODES = {"M": "1", "F": "2"}
+# 受診方法: 2 = 集団 (group screening at a venue); kenshin books nothing else.
+METHOD_GROUP = "2"
+# 元号コード: the de-facto standard numbering (明治 = 1, in order), docs/export-format.md.
+ERA_CODES = {"M": "1", "T": "2", "S": "3", "H": "4", "R": "5"}
 CHANNEL_LABELS = {"web": "Web", "phone": "電話"}
 
 # OWASP "CSV injection": a cell starting with one of these is a formula in Excel,
@@ -80,6 +112,7 @@ CHANNEL_LABELS = {"web": "Web", "phone": "電話"}
 # Japanese spreadsheets may treat ＝ like =; so is MINUS SIGN (U+2212), which CP932 writes
 # as the same bytes as －.
 _FORMULA_START = set("=+-@\t\r＝＋－＠\u2212")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 # Unicode variation selectors (e.g. 葛 + VS17 for the 葛飾 glyph): invisible, and no
 # CP932 byte can carry them. They are dropped, and the cell flagged, because the glyph
@@ -177,6 +210,15 @@ def _moment(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
+def wareki_code(day: date | None) -> str:
+    """1970-05-01 → "3450501": 元号コード, 和暦年 in two digits, MMDD. "" before 明治."""
+    found = era_of(day) if day else None
+    if found is None or day is None:
+        return ""
+    era, year = found
+    return f"{ERA_CODES[era.code]}{year:02d}{day.month:02d}{day.day:02d}"
+
+
 def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], bool]:
     """One reserved screening as a CSV row; True when its 要確認 column is filled.
 
@@ -211,6 +253,15 @@ def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], boo
         "cancelled_at": (
             _moment(record["reservation__cancelled_at"]) if change == CANCELLED else ""
         ),
+        "format_version": FORMAT_VERSION,
+        "voucher_number": record["reservation__voucher_number"],
+        "system_code": record["screening_type__system_code"],
+        "method": METHOD_GROUP,
+        "venue_code": record["slot__venue__code"],
+        "sex_code": SEX_CODES.get(record["reservation__citizen__sex"], ""),
+        "birth_date_wareki": wareki_code(birth_date),
+        "phone_digits": _NOT_DIGIT.sub("", record["reservation__citizen__phone"] or ""),
+        "fee_class": record["reservation__fee_class"],
     }
     checks = []
     for key in FREE_TEXT:

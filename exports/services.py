@@ -71,6 +71,11 @@ ROW_FIELDS = (
     "slot__starts_at",
     "slot__ends_at",
     "slot__venue__name",
+    # Format version 2 (csvfile.FORMAT_VERSION).
+    "reservation__voucher_number",
+    "reservation__fee_class",
+    "screening_type__system_code",
+    "slot__venue__code",
 )
 ROW_ORDER = (
     "slot__starts_at",

@@ -44,16 +44,26 @@ if TYPE_CHECKING:
 @admin.register(ScreeningType)
 class ScreeningTypeAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     audit_action_prefix = "reservations.screening_type"
-    audit_tracked_fields = ["min_age", "max_age", "sex", "interval_years", "fee", "is_active"]
-    list_display = [
-        "name",
-        "code",
+    audit_tracked_fields = [
         "min_age",
         "max_age",
         "sex",
         "interval_years",
         "fee",
         "is_active",
+        "voucher_required",
+    ]
+    list_display = [
+        "name",
+        "code",
+        "system_code",
+        "min_age",
+        "max_age",
+        "sex",
+        "interval_years",
+        "fee",
+        "is_active",
+        "voucher_required",
         "display_order",
     ]
     list_filter = ["is_active", "sex"]
@@ -63,7 +73,7 @@ class ScreeningTypeAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.Model
 @admin.register(Venue)
 class VenueAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     audit_action_prefix = "reservations.venue"
-    list_display = ["name", "address", "phone"]
+    list_display = ["name", "code", "address", "phone"]
     search_fields = ["name", "address"]
 
 

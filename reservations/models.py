@@ -77,6 +77,19 @@ class ScreeningType(models.Model):
     what_to_bring_en = models.TextField(_("what to bring (English)"), blank=True)
     display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("offered"), default=True)
+    # 検診種別コード of the MHLW/JAMI municipal screening data specification (51 肺 …),
+    # for the export (docs/export-format.md); blank for the city's own checks.
+    system_code = models.CharField(
+        _("screening type code (検診種別コード)"), max_length=4, blank=True
+    )
+    # 受診券 mode (vouchers app): only people on the city's list may book.
+    voucher_required = models.BooleanField(
+        _("screening ticket (受診券) required"),
+        default=False,
+        help_text=_(
+            "Only people on the city's imported list may book, with 受診券番号 + date of birth."
+        ),
+    )
 
     class Meta:
         ordering = ["display_order", "code"]
@@ -103,6 +116,8 @@ class Venue(models.Model):
     access = models.TextField(_("access (Japanese)"), blank=True)
     access_en = models.TextField(_("access (English)"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # 会場コード in the health management system, for the export.
+    code = models.CharField(_("venue code (会場コード)"), max_length=10, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -294,6 +309,12 @@ class Reservation(models.Model):
         _("cancelled by"), max_length=10, choices=CancelledBy.choices, blank=True, editable=False
     )
     cancelled_by = staff_user_fk(_("cancelled by (staff)"), editable=False)
+    # From the city's list when the screening needs a 受診券 (vouchers.services.voucher_check):
+    # the normalised 受診券番号 and the fee class; blank for an open booking.
+    voucher_number = models.CharField(
+        _("screening ticket number (受診券番号)"), max_length=20, blank=True
+    )
+    fee_class = models.CharField(_("fee class"), max_length=10, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -18,11 +18,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 import audit
 from citizens.models import Citizen
 from reservations.eligibility import CitizenDetails as CitizenDetails
-from reservations.eligibility import eligibility_reasons
+from reservations.eligibility import Reason, eligibility_reasons
 from reservations.errors import AlreadyBooked as AlreadyBooked
 from reservations.errors import BookingError as BookingError
 from reservations.errors import FormTokenReused as FormTokenReused
@@ -120,6 +121,13 @@ def _booked_with_token(form_token: str | None, details: CitizenDetails) -> Booki
     return BookingResult(existing, created=False)
 
 
+def _voucher_required_text() -> str:
+    return gettext(
+        "This screening can only be booked with the screening ticket (受診券) the city sent: "
+        "start again from the screening's page."
+    )
+
+
 def reservation_create(
     *,
     slots: list[Slot],
@@ -130,8 +138,14 @@ def reservation_create(
     language: str = "ja",
     now: datetime | None = None,
     audit_context: AuditContext | None = None,
+    voucher_number: str = "",
+    fee_class: str = "",
 ) -> BookingResult:
     """Book all of `slots` for one person, or none of them.
+
+    A screening in 受診券 mode (ScreeningType.voucher_required) is booked only with the
+    `voucher_number` (and `fee_class`) that the edge has checked against the city's list
+    (vouchers.services.voucher_check); without one it is NotEligible (voucher_required).
 
     Guarantees: one transaction takes every place (conditional UPDATEs, in slot-id order so
     that concurrent set bookings cannot deadlock), stores the citizen, the reservation, its
@@ -147,6 +161,9 @@ def reservation_create(
 
     if found := _booked_with_token(form_token, details):
         return found
+
+    if not voucher_number and any(s.screening_type.voucher_required for s in slots):
+        raise NotEligible([Reason("voucher_required", _voucher_required_text())])
 
     for slot in slots:
         reasons = eligibility_reasons(slot=slot, person=details, now=now, check_places=False)
@@ -184,6 +201,8 @@ def reservation_create(
                 form_token=form_token or None,
                 created_at=now,
                 changed_at=now,
+                voucher_number=voucher_number,
+                fee_class=fee_class,
             )
             ReservationItem.objects.bulk_create(
                 ReservationItem(

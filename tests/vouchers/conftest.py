@@ -1,0 +1,42 @@
+import pytest
+
+from audit.context import AuditContext
+from core.roles import HEALTH_CENTRE
+from reservations.models import ScreeningType
+from tests.factories import ScreeningTypeFactory
+from tests.helpers import make_staff
+from vouchers import services
+
+HEADER = "受診券番号,氏名,生年月日,性別,受診可能検診,費用区分\r\n"
+
+
+def list_file(*lines: str, header: str = HEADER, encoding: str = "cp932") -> bytes:
+    return (header + "".join(line + "\r\n" for line in lines)).encode(encoding)
+
+
+@pytest.fixture
+def screenings(db):
+    """The seeded types with their 検診種別コード (migration reservations 0007)."""
+    return {st.code: st for st in ScreeningType.objects.all()} or {
+        "lung": ScreeningTypeFactory(code="lung", system_code="51")
+    }
+
+
+@pytest.fixture
+def staff_user(db):
+    return make_staff("hoken", roles=[HEALTH_CENTRE])
+
+
+@pytest.fixture
+def import_list(staff_user, screenings):
+    """Upload and commit a list file; returns the VoucherList."""
+
+    def run(data: bytes):
+        context = AuditContext(actor=staff_user)
+        parsed, pending = services.voucher_list_stage(data=data, audit_context=context)
+        assert pending is not None, parsed.errors
+        return services.voucher_list_replace(
+            pending_id=pending.pk, file_sha256=pending.file_sha256, audit_context=context
+        )
+
+    return run

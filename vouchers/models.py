@@ -1,0 +1,89 @@
+"""The city's list of people who may book (対象者), as keyed hashes only.
+
+One VoucherList is current at a time (a partial UniqueConstraint); replacing it is one
+transaction (vouchers.services.voucher_list_replace), so a booking sees the old list or
+the new one, never a mix. A PendingImport holds an uploaded file between its preview and
+its commit, already hashed: names and addresses in the file never reach the database.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class VoucherList(models.Model):
+    created_at = models.DateTimeField(_("imported at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    row_count = models.PositiveIntegerField(_("people on the list"))
+    is_current = models.BooleanField(_("current"), default=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("voucher list")
+        verbose_name_plural = _("voucher lists")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_voucher_list"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ({self.row_count})"
+
+
+class VoucherEntry(models.Model):
+    """One person on a list: keyed hashes (vouchers.keys), sex, screenings and fee class."""
+
+    voucher_list = models.ForeignKey(VoucherList, on_delete=models.CASCADE, related_name="entries")
+    key = models.CharField(max_length=64)
+    number_key = models.CharField(max_length=64)
+    sex = models.CharField(max_length=1, blank=True)
+    # ScreeningType.code values, space-separated ("lung breast").
+    screenings = models.CharField(max_length=200)
+    fee_class = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("voucher list entry")
+        verbose_name_plural = _("voucher list entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["voucher_list", "number_key"], name="one_entry_per_number_per_list"
+            ),
+        ]
+        indexes = [models.Index(fields=["number_key"])]
+
+    def __str__(self) -> str:
+        return f"{self.voucher_list_id}/{self.pk}"
+
+    @property
+    def screening_codes(self) -> tuple[str, ...]:
+        return tuple(self.screenings.split())
+
+
+class PendingImport(models.Model):
+    """An uploaded list between its preview and its commit: hashed rows, counts, the file's
+    SHA-256. Deleted when committed; an uncommitted one is replaced by the next upload."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    file_sha256 = models.CharField(max_length=64)
+    # [[key, number_key, sex, "lung breast", fee_class], ...]
+    rows = models.JSONField()
+    summary = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"pending #{self.pk}"

@@ -1,0 +1,63 @@
+"""Why a 受診券番号 + 生年月日 was refused: codes and the words for them.
+
+vouchers.services.voucher_check raises VoucherRefused(code) with one of these codes; the
+resident's page and the phone desk look the words up here (reservations.refusals.Refusal).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from reservations.refusals import HOME, Refusal
+
+NOT_ON_LIST = "not_on_list"
+BIRTH_MISMATCH = "birth_mismatch"
+SCREENING_NOT_ALLOWED = "screening_not_allowed"
+NO_LIST = "no_list"
+CODES = (NOT_ON_LIST, BIRTH_MISMATCH, SCREENING_NOT_ALLOWED, NO_LIST)
+
+_CALL = _("If you think this is wrong, phone %(centre)s on %(phone)s and we will help you.")
+
+PAGES: dict[str, Refusal] = {
+    NOT_ON_LIST: Refusal(
+        _("This screening ticket number is not on the city's list"),
+        (
+            _(
+                "Check the 受診券番号 printed on the screening ticket (受診券) the city sent "
+                "you, and type it again."
+            ),
+            _CALL,
+        ),
+        status=200,
+    ),
+    BIRTH_MISMATCH: Refusal(
+        _("The date of birth does not match this screening ticket"),
+        (_("Check the date of birth and type it again."), _CALL),
+        status=200,
+    ),
+    SCREENING_NOT_ALLOWED: Refusal(
+        _("This screening ticket is not for this screening"),
+        (
+            _("Your screening ticket does not include this screening. Nothing was booked."),
+            _CALL,
+        ),
+        status=200,
+        links=((HOME, _("See the other screenings")),),
+    ),
+    NO_LIST: Refusal(
+        _("Booking with a screening ticket is not possible yet"),
+        (
+            _("The city's list of screening tickets has not been loaded yet. Nothing was booked."),
+            _CALL,
+        ),
+        status=503,
+        links=((HOME, _("Back to the top page")),),
+    ),
+}
+
+DESK: dict[str, object] = {
+    NOT_ON_LIST: _("This screening ticket number is not on the city's list."),
+    BIRTH_MISMATCH: _("The date of birth does not match this screening ticket."),
+    SCREENING_NOT_ALLOWED: _("This screening ticket does not include this screening."),
+    NO_LIST: _("No list of screening tickets has been imported yet."),
+}
