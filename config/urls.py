@@ -27,5 +27,6 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("reservations.urls")),
+    path("waitlist/", include("waitlist.urls")),
     prefix_default_language=False,
 )

@@ -82,10 +82,11 @@ class SlotAdminForm(forms.ModelForm):
 
     def clean_capacity(self) -> int:
         capacity = self.cleaned_data["capacity"]
-        if self.instance.pk and capacity < self.instance.booked:
+        taken = self.instance.booked + self.instance.held if self.instance.pk else 0
+        if self.instance.pk and capacity < taken:
             raise ValidationError(
                 _("%(booked)s places are already booked: capacity cannot be lower than that."),
-                params={"booked": self.instance.booked},
+                params={"booked": taken},
                 code="below_booked",
             )
         return capacity

@@ -185,9 +185,14 @@ def _slot_item(
         if tail is None:
             tail = texts["full"] = (
                 f'</span> <span class="mark" aria-hidden="true">{MARKS["full"]}</span> '
-                f"{escape(_('full'))}</li>"
+                f"{escape(_('full'))}"
             )
-        return f'<li class="slot slot--full"><span class="slot__time">{time}{tail}'
+        # A full time has a waiting list (キャンセル待ち): the booking page says so and
+        # links to it.
+        if "waitlist" not in texts:
+            texts["waitlist"] = escape(_("waiting list"))
+        link = f'<a href="{escape(book_url(slot.id))}">{texts["waitlist"]}</a>'
+        return f'<li class="slot slot--full"><span class="slot__time">{time}{tail} {link}</li>'
     if state == "not_open":
         if slot.opens_at not in texts:
             texts[slot.opens_at] = escape(
