@@ -182,13 +182,17 @@ class SlotAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     @admin.display(description=_("booked / capacity"), ordering="booked")
     def fill_rate(self, slot: Slot) -> str:
         rate = slot.fill_rate
-        return format_html(
+        shown = format_html(
             '<span title="{}">{} / {} ({}%)</span>',
             f"{rate:.0%}",
             slot.booked,
             slot.capacity,
             round(rate * 100),
         )
+        if slot.held:
+            # Places held for waiting-list offers (キャンセル待ち), taken until answered.
+            shown = format_html("{} {}", shown, _("+%(n)s held") % {"n": slot.held})
+        return shown
 
     def save_model(
         self, request: HttpRequest, obj: Slot, form: forms.ModelForm[Slot], change: bool

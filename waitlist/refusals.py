@@ -17,7 +17,8 @@ PAGES: dict[str, Refusal] = {
         _("This page could not be used"),
         (
             _(
-                "The information sent from this page was incomplete or has expired. Nothing was saved."
+                "The information sent from this page was incomplete or has expired. Nothing "
+                "was saved."
             ),
         ),
         status=400,
@@ -91,7 +92,8 @@ PAGES: dict[str, Refusal] = {
         _("Please look up your entry again"),
         (
             _(
-                "For your security, this page can only be used for a while after you look up your entry. Nothing was changed."
+                "For your security, this page can only be used for a while after you look up "
+                "your entry. Nothing was changed."
             ),
         ),
         status=403,
