@@ -21,6 +21,7 @@ from html import escape
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
@@ -187,11 +188,11 @@ def _slot_item(
                 f'</span> <span class="mark" aria-hidden="true">{MARKS["full"]}</span> '
                 f"{escape(_('full'))}"
             )
-        # A full time has a waiting list (キャンセル待ち): the booking page says so and
-        # links to it.
+        # A full time has a waiting list (キャンセル待ち): a link to join it.
         if "waitlist" not in texts:
             texts["waitlist"] = escape(_("waiting list"))
-        link = f'<a href="{escape(book_url(slot.id))}">{texts["waitlist"]}</a>'
+        join = reverse("waitlist:join", args=[slot.id])
+        link = f'<a href="{escape(join)}">{texts["waitlist"]}</a>'
         return f'<li class="slot slot--full"><span class="slot__time">{time}{tail} {link}</li>'
     if state == "not_open":
         if slot.opens_at not in texts:
