@@ -1,7 +1,8 @@
 """The writes of the waiting list: joining, offering freed places, answering, expiring.
 
-Lock order, the same everywhere, so that no two of these can deadlock: an offer row, then
-the slot row, then entry rows (in line order). reservations.services frees places with a
+Lock order, the same everywhere, so that no two of these can deadlock: offer rows, then
+slot rows (in id order, as reservations.services takes them), then entry rows (in line
+order). reservations.services frees places with a
 conditional UPDATE of the slot (which locks it) and then calls offer_freed_places through
 reservations.freed_places in the same transaction, so a freed place is held for the next in
 line before any first-come booker can see it. `Slot.held` always equals the slot's open
@@ -152,7 +153,7 @@ def entry_join(
                 )
             # Places already free in what it accepts (left after a lottery, or a slot the
             # desk chose with places) go to the line now rather than at the next cancellation.
-            for slot in candidates:
+            for slot in sorted(candidates, key=lambda s: s.pk):  # slot locks in id order
                 if slot.remaining > 0:
                     offer_freed_places(slot=slot, now=now)
     except IntegrityError:
@@ -474,7 +475,12 @@ def offers_expire(*, now: datetime | None = None, batch_size: int = 50) -> int:
                 .filter(status=Offer.Status.OPEN, expires_at__lte=now)
                 .order_by("expires_at", "id")[:batch_size]
             )
-            for offer in due:
+            # The batch's slots are locked in id order first, as cancellations lock
+            # theirs: two workers (or a worker and a set cancellation) holding one slot
+            # each and waiting for the other's would deadlock.
+            slot_ids = sorted({offer.slot_id for offer in due})
+            list(Slot.objects.select_for_update().filter(pk__in=slot_ids).order_by("pk"))
+            for offer in sorted(due, key=lambda o: (o.slot_id, o.pk)):
                 _end_offer(offer, Offer.Status.EXPIRED, now=now)
                 WaitlistEntry.objects.filter(pk=offer.entry_id).update(
                     status=WaitlistEntry.Status.EXPIRED, closed_at=now

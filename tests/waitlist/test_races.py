@@ -8,6 +8,7 @@ is made once and an expired one is passed on exactly once.
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from reservations import services as booking
 from reservations.models import Slot
@@ -133,4 +134,27 @@ def test_two_expiry_workers_pass_each_place_on_exactly_once():
     assert sum(outcomes) == 5
     assert Offer.objects.filter(status="expired").count() == 5
     assert Offer.objects.filter(status="open").count() == 5
+    check_invariants()
+
+
+def test_two_expiry_workers_across_many_slots_do_not_deadlock():
+    slots = [
+        SlotFactory(capacity=2, starts_at=SlotFactory.starts_at.function() + timedelta(hours=h))
+        for h in range(4)
+    ]
+    for i, slot in enumerate(slots):
+        bookings = fill(slot, start=3000 + 10 * i)
+        for n in range(4):
+            join(slot, 100 + 10 * i + n)
+        for r in bookings:
+            booking.reservation_cancel(reservation=r)
+    # Offers on the slots in an order that crosses them: each batch spans several slots.
+    Offer.objects.update(expires_at=timezone.now() + timedelta(hours=1))
+    for k, offer in enumerate(Offer.objects.order_by("slot_id")):
+        Offer.objects.filter(pk=offer.pk).update(
+            expires_at=timezone.now() + timedelta(minutes=(k * 3) % 8 + 1)
+        )
+    later = timezone.now() + timedelta(hours=2)
+    outcomes = race([lambda: services.offers_expire(now=later, batch_size=3)] * 2)
+    assert sum(outcomes) == 8, outcomes
     check_invariants()
