@@ -168,9 +168,7 @@ def run(args: argparse.Namespace, *, waiting_list: bool, first_person: int) -> d
 
     def expirer(_n: int) -> None:
         while not done.is_set():
-            expired = services.offers_expire(
-                now=timezone.now() + timedelta(hours=25), batch_size=10
-            )
+            expired = services.offers_expire(now=timezone.now() + timedelta(hours=25))
             with lock:
                 stats["expired"] += expired
             time.sleep(0.5)

@@ -35,7 +35,6 @@ from reservations.models import (
     Venue,
     fiscal_year_of,
 )
-from reservations.page_cache import public_pages_changed
 from waitlist.errors import (
     AlreadyWaiting,
     EntryClosed,
@@ -321,8 +320,8 @@ def offer_freed_places(*, slot: Slot, now: datetime | None = None) -> list[Offer
             _queue_mail(entry, WaitlistMail.Kind.OFFER, offer=offer, now=now)
             offers.append(offer)
             log.info("waitlist.offer.made offer=%s slot=%s", offer.pk, slot.pk)
-    if offers:
-        transaction.on_commit(public_pages_changed)
+    # No page-cache bump: a held place looks as taken as the booked one it replaces, and
+    # the booking service re-checks every place anyway (as after a cancellation).
     return offers
 
 
@@ -458,13 +457,15 @@ def offer_decline(
     return offer
 
 
-def offers_expire(*, now: datetime | None = None, batch_size: int = 50) -> int:
+def offers_expire(*, now: datetime | None = None, batch_size: int = 1) -> int:
     """Expire every open offer past its time and pass each place to the next in line.
 
-    Each batch is one transaction whose offers are claimed with SELECT … FOR UPDATE SKIP
-    LOCKED: two workers never expire the same offer (the second skips it, and after the
-    first commits it is no longer open), so each place is passed on exactly once. Safe to
-    run again at any time. Returns how many offers expired.
+    Each batch (by default one offer) is one short transaction whose offers are claimed
+    with SELECT … FOR UPDATE SKIP LOCKED: two workers never expire the same offer (the
+    second skips it, and after the first commits it is no longer open), so each place is
+    passed on exactly once. Small batches keep each slot's row lock short: cancellations
+    and bookings of that slot wait for it. Safe to run again at any time. Returns how
+    many offers expired.
     """
     now = now or timezone.now()
     expired = 0
