@@ -310,3 +310,49 @@ def test_the_command_expires_and_sends(full_slot, mailoutbox, capsys):
     offer_mail = [m for m in mailoutbox if "/waitlist/offer/" in m.body]
     assert len(offer_mail) == 2
     assert WaitlistMail.objects.filter(status="pending").count() == 0
+
+
+def test_an_entry_whose_times_have_passed_is_closed_and_the_person_may_join_again(full_slot):
+    entry = join(full_slot, 1)
+    ranged = services.entry_join(
+        screening_type=full_slot.screening_type,
+        details=resident(2),
+        first_date=full_slot.local_date,
+        last_date=full_slot.local_date,
+    )
+    assert services.entries_close_stale() == 0
+    after_close = full_slot.closes_at + timedelta(minutes=1)
+    assert services.entries_close_stale(now=after_close) == 2
+    entry.refresh_from_db()
+    ranged.refresh_from_db()
+    assert entry.closed_reason == ranged.closed_reason == "window_closed"
+    later = SlotFactory(
+        screening_type=full_slot.screening_type,
+        starts_at=full_slot.starts_at + timedelta(days=3),
+        capacity=1,
+    )
+    fill(later, start=5000)
+    later.refresh_from_db()
+    assert join(later, 1).status == "waiting"  # not refused as already waiting
+
+
+def test_a_stale_live_entry_does_not_block_joining_for_other_times(full_slot):
+    join(full_slot, 1)
+    later = SlotFactory(
+        screening_type=full_slot.screening_type,
+        starts_at=full_slot.starts_at + timedelta(days=3),
+        capacity=1,
+    )
+    fill(later, start=5000)
+    with pytest.raises(AlreadyWaiting):
+        join(later, 1)
+    assert join(later, 1, now=full_slot.closes_at + timedelta(minutes=1)).status == "waiting"
+
+
+def test_entries_are_purged_after_the_retention_period(full_slot, settings):
+    settings.RESERVATION_RETENTION_DAYS = 90
+    entry = join(full_slot, 1)
+    services.entry_leave(entry=entry)
+    assert services.entries_purge() == 0
+    assert services.entries_purge(now=timezone.now() + timedelta(days=91)) == 1
+    assert not WaitlistEntry.objects.exists()

@@ -1,4 +1,5 @@
-"""Expire unanswered waiting-list offers (passing each place on), then send due mail.
+"""Expire unanswered waiting-list offers (passing each place on), close entries whose times
+have all passed, delete entries past the retention period, then send due mail.
 
     manage.py expire_waitlist_offers            # one pass (ops' run_schedule, a timer)
     manage.py expire_waitlist_offers --loop     # keep going every --interval seconds
@@ -33,11 +34,14 @@ class Command(BaseCommand):
         passes = 0
         while True:
             expired = services.offers_expire()
+            stale = services.entries_close_stale()
+            purged = services.entries_purge()
             counts = mail.send_due()
             passes += 1
             self.stdout.write(
-                f"expire_waitlist_offers: {expired} expired, {counts['sent']} sent, "
-                f"{counts['retry']} to retry, {counts['failed']} failed."
+                f"expire_waitlist_offers: {expired} expired, {stale} stale entries closed, "
+                f"{purged} purged, {counts['sent']} sent, {counts['retry']} to retry, "
+                f"{counts['failed']} failed."
             )
             if not loop or (max_passes and passes >= max_passes):
                 return
