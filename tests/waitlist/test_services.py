@@ -356,3 +356,26 @@ def test_entries_are_purged_after_the_retention_period(full_slot, settings):
     assert services.entries_purge() == 0
     assert services.entries_purge(now=timezone.now() + timedelta(days=91)) == 1
     assert not WaitlistEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("ja", ["空きが出ました", "までに、予約するかお断りするかをお選びください"]),
+        ("en", ["A place is free for you", "Please confirm or decline by"]),
+    ],
+)
+def test_the_offer_mail_is_in_the_residents_language_with_the_link(
+    full_slot, mailoutbox, settings, language, words
+):
+    settings.SITE_URL = "https://kenshin.example.jp"
+    join(full_slot, 1, language=language)
+    booking.reservation_cancel(reservation=full_slot.bookings[0])
+    call_command("expire_waitlist_offers")
+    offer = Offer.objects.get()
+    [message] = [m for m in mailoutbox if offer.token in m.body]
+    prefix = "/en" if language == "en" else ""
+    assert f"https://kenshin.example.jp{prefix}/waitlist/offer/{offer.token}/" in message.body
+    assert words[0] in message.subject
+    assert words[1] in message.body
+    assert message.to == [resident(1).email]
