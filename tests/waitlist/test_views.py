@@ -227,3 +227,25 @@ def test_the_desk_declines_for_a_caller(desk, full_slot):
     first = Offer.objects.get()
     assert desk.post(f"/staff/waitlist/offers/{first.pk}/decline/").status_code == 302
     assert Offer.objects.get(status="open").entry.furigana == resident(2).furigana
+
+
+def test_staff_without_the_health_centre_role_are_refused_403(client, full_slot):
+    from core.roles import ADMINISTRATOR
+    from tests.helpers import login_staff, make_staff
+
+    admin_only = login_staff(client, make_staff("kanri2", roles=[ADMINISTRATOR]))
+    join(full_slot, 1)
+    booking.reservation_cancel(reservation=full_slot.bookings[0])
+    offer = Offer.objects.get()
+    for url in (
+        "/staff/waitlist/",
+        f"/staff/waitlist/slots/{full_slot.pk}/",
+        f"/staff/waitlist/slots/{full_slot.pk}/add/",
+        f"/staff/waitlist/screenings/{full_slot.screening_type.code}/",
+    ):
+        assert admin_only.get(url).status_code == 403, url
+    assert admin_only.post(f"/staff/waitlist/offers/{offer.pk}/confirm/").status_code == 403
+    assert admin_only.post(f"/staff/waitlist/offers/{offer.pk}/decline/").status_code == 403
+    offer.refresh_from_db()
+    assert offer.is_open
+    assert not AuditEvent.objects.filter(action="waitlist.entries.listed").exists()
