@@ -12,7 +12,7 @@ from reservations.errors import AlreadyBooked, NotEligible
 from reservations.models import Reservation, Slot
 from tests.factories import SlotFactory, VenueFactory, local_dt
 from tests.waitlist.helpers import check_invariants, fill, join, resident
-from waitlist import services
+from waitlist import housekeeping, services
 from waitlist.errors import AlreadyWaiting, EntryClosed, InvalidChoice, OfferNotOpen, PlacesFree
 from waitlist.models import Offer, WaitlistEntry, WaitlistMail
 
@@ -320,9 +320,9 @@ def test_an_entry_whose_times_have_passed_is_closed_and_the_person_may_join_agai
         first_date=full_slot.local_date,
         last_date=full_slot.local_date,
     )
-    assert services.entries_close_stale() == 0
+    assert housekeeping.entries_close_stale() == 0
     after_close = full_slot.closes_at + timedelta(minutes=1)
-    assert services.entries_close_stale(now=after_close) == 2
+    assert housekeeping.entries_close_stale(now=after_close) == 2
     entry.refresh_from_db()
     ranged.refresh_from_db()
     assert entry.closed_reason == ranged.closed_reason == "window_closed"
@@ -353,8 +353,8 @@ def test_entries_are_purged_after_the_retention_period(full_slot, settings):
     settings.RESERVATION_RETENTION_DAYS = 90
     entry = join(full_slot, 1)
     services.entry_leave(entry=entry)
-    assert services.entries_purge() == 0
-    assert services.entries_purge(now=timezone.now() + timedelta(days=91)) == 1
+    assert housekeeping.entries_purge() == 0
+    assert housekeeping.entries_purge(now=timezone.now() + timedelta(days=91)) == 1
     assert not WaitlistEntry.objects.exists()
 
 

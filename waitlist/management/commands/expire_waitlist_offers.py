@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from waitlist import mail, services
+from waitlist import housekeeping, mail, services
 
 
 class Command(BaseCommand):
@@ -34,8 +34,8 @@ class Command(BaseCommand):
         passes = 0
         while True:
             expired = services.offers_expire()
-            stale = services.entries_close_stale()
-            purged = services.entries_purge()
+            stale = housekeeping.entries_close_stale()
+            purged = housekeeping.entries_purge()
             counts = mail.send_due()
             passes += 1
             self.stdout.write(
