@@ -379,3 +379,19 @@ def test_the_offer_mail_is_in_the_residents_language_with_the_link(
     assert words[0] in message.subject
     assert words[1] in message.body
     assert message.to == [resident(1).email]
+
+
+def test_the_lottery_may_add_losers_to_slots_with_places_left_which_are_offered_at_once():
+    slot = SlotFactory(capacity=2)
+    first = services.entry_join(
+        screening_type=slot.screening_type,
+        details=resident(1),
+        slots=[slot],
+        channel=WaitlistEntry.Channel.LOTTERY,
+    )
+    first.refresh_from_db()
+    assert first.status == "offered"
+    assert Offer.objects.get().entry == first
+    slot.refresh_from_db()
+    assert (slot.held, slot.remaining) == (1, 1)
+    check_invariants()
