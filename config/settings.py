@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "ops",
     "waitingroom",
     "vouchers",
+    "waitlist",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +374,9 @@ EMAIL_TIMEOUT = _read("EMAIL_TIMEOUT", env.int, 10)
 HEALTH_CENTRE_COPY_EMAIL = _read("HEALTH_CENTRE_COPY_EMAIL", env.str, "")
 MAIL_MAX_ATTEMPTS = _read("MAIL_MAX_ATTEMPTS", env.int, 8)
 REMINDER_DAYS_BEFORE = _read("REMINDER_DAYS_BEFORE", env.int, 3)
+# How long a waiting-list offer holds its place (shorter near the booking close; see
+# waitlist.services.offer_expiry).
+WAITLIST_OFFER_HOURS = _positive("WAITLIST_OFFER_HOURS", 24)
 # Absolute base used in mails ("look up your booking at …"); requests are not available there.
 SITE_URL = _read("SITE_URL", env.str, "http://127.0.0.1:8000").rstrip("/")
 

@@ -92,10 +92,11 @@ class SlotAdminForm(forms.ModelForm):
 
     def clean_capacity(self) -> int:
         capacity = self.cleaned_data["capacity"]
-        if self.instance.pk and capacity < self.instance.booked:
+        taken = self.instance.booked + self.instance.held if self.instance.pk else 0
+        if self.instance.pk and capacity < taken:
             raise ValidationError(
                 _("%(booked)s places are already booked: capacity cannot be lower than that."),
-                params={"booked": self.instance.booked},
+                params={"booked": taken},
                 code="below_booked",
             )
         return capacity
@@ -191,13 +192,17 @@ class SlotAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
     @admin.display(description=_("booked / capacity"), ordering="booked")
     def fill_rate(self, slot: Slot) -> str:
         rate = slot.fill_rate
-        return format_html(
+        shown = format_html(
             '<span title="{}">{} / {} ({}%)</span>',
             f"{rate:.0%}",
             slot.booked,
             slot.capacity,
             round(rate * 100),
         )
+        if slot.held:
+            # Places held for waiting-list offers (キャンセル待ち), taken until answered.
+            shown = format_html("{} {}", shown, _("+%(n)s held") % {"n": slot.held})
+        return shown
 
     def save_model(
         self, request: HttpRequest, obj: Slot, form: forms.ModelForm[Slot], change: bool

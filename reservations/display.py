@@ -21,6 +21,7 @@ from html import escape
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
@@ -185,9 +186,14 @@ def _slot_item(
         if tail is None:
             tail = texts["full"] = (
                 f'</span> <span class="mark" aria-hidden="true">{MARKS["full"]}</span> '
-                f"{escape(_('full'))}</li>"
+                f"{escape(_('full'))}"
             )
-        return f'<li class="slot slot--full"><span class="slot__time">{time}{tail}'
+        # A full time has a waiting list (キャンセル待ち): a link to join it.
+        if "waitlist" not in texts:
+            texts["waitlist"] = escape(_("waiting list"))
+        join = reverse("waitlist:join", args=[slot.id])
+        link = f'<a href="{escape(join)}">{texts["waitlist"]}</a>'
+        return f'<li class="slot slot--full"><span class="slot__time">{time}{tail} {link}</li>'
     if state == "not_open":
         if slot.opens_at not in texts:
             texts[slot.opens_at] = escape(

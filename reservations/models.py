@@ -133,7 +133,10 @@ class SlotQuerySet(models.QuerySet["Slot"]):
         """Slots whose booking window is open now and which still have a free place."""
         now = now or timezone.now()
         return self.filter(
-            opens_at__lte=now, closes_at__gt=now, booked__lt=F("capacity"), starts_at__gt=now
+            opens_at__lte=now,
+            closes_at__gt=now,
+            booked__lt=F("capacity") - F("held"),
+            starts_at__gt=now,
         )
 
 
@@ -180,6 +183,9 @@ class Slot(models.Model):
     ends_at = models.DateTimeField(_("ends at"))
     capacity = models.PositiveIntegerField(_("capacity"))
     booked = models.PositiveIntegerField(_("booked"), default=0, editable=False)
+    # Places held for waiting-list offers (waitlist.Offer): taken for everyone else until
+    # the resident confirms (held -1, booked +1), declines or lets the offer expire.
+    held = models.PositiveIntegerField(_("held for the waiting list"), default=0, editable=False)
     opens_at = models.DateTimeField(_("booking opens at"))
     closes_at = models.DateTimeField(_("booking closes at"))
 
@@ -191,7 +197,9 @@ class Slot(models.Model):
         verbose_name_plural = _("slots")
         constraints = [
             models.CheckConstraint(
-                condition=Q(booked__gte=0) & Q(booked__lte=F("capacity")),
+                condition=Q(booked__gte=0)
+                & Q(held__gte=0)
+                & Q(booked__lte=F("capacity") - F("held")),
                 name="slot_booked_within_capacity",
             ),
             models.CheckConstraint(
@@ -212,7 +220,8 @@ class Slot(models.Model):
 
     @property
     def remaining(self) -> int:
-        return max(self.capacity - self.booked, 0)
+        """Places anyone may book now: held places are taken until their offer ends."""
+        return max(self.capacity - self.booked - self.held, 0)
 
     @property
     def fill_rate(self) -> float:
@@ -280,6 +289,7 @@ class Reservation(models.Model):
     class Channel(models.TextChoices):
         WEB = "web", _("Web")
         PHONE = "phone", _("Phone (staff)")
+        WAITLIST = "waitlist", _("Waiting list")
 
     class CancelledBy(models.TextChoices):
         RESIDENT = "resident", _("Resident")

@@ -122,7 +122,7 @@ def _build_summaries(now: datetime) -> list[ScreeningSummary]:
         .values("screening_type_id")
         .annotate(
             free=Sum(
-                Case(When(window_open, then=F("capacity") - F("booked")), default=0),
+                Case(When(window_open, then=F("capacity") - F("booked") - F("held")), default=0),
                 output_field=IntegerField(),
             ),
             open_slots=Sum(Case(When(window_open, then=1), default=0), output_field=IntegerField()),
@@ -225,7 +225,7 @@ def availability_index(screening: ScreeningType, now: datetime | None = None) ->
         bookable = Q(
             slots__opens_at__lte=moment,
             slots__closes_at__gt=moment,
-            slots__booked__lt=F("slots__capacity"),
+            slots__booked__lt=F("slots__capacity") - F("slots__held"),
         )
         fields = [f.attname for f in Venue._meta.concrete_fields]
         rows = (
@@ -326,7 +326,9 @@ def month_slots(
                 "venue_id",
                 EpochSeconds("starts_at"),
                 "capacity",
-                "booked",
+                # Places held for waiting-list offers are taken, as far as anyone else
+                # can see: `booked` of a SlotView is booked + held.
+                F("booked") + F("held"),
                 EpochSeconds("opens_at"),
                 EpochSeconds("closes_at"),
             )

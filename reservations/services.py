@@ -33,6 +33,7 @@ from reservations.errors import NotEligible as NotEligible
 from reservations.errors import OnlyScreening as OnlyScreening
 from reservations.errors import SameScreeningTwice as SameScreeningTwice
 from reservations.errors import SlotFull as SlotFull
+from reservations.freed_places import places_freed
 from reservations.models import (
     Notification,
     Reservation,
@@ -76,7 +77,7 @@ def _take_place(slot: Slot, now: datetime) -> None:
     """
     taken = Slot.objects.filter(
         pk=slot.pk,
-        booked__lt=F("capacity"),
+        booked__lt=F("capacity") - F("held"),
         opens_at__lte=now,
         closes_at__gt=now,
         starts_at__gt=now,
@@ -314,6 +315,7 @@ def reservation_cancel(
         reservation.items.filter(is_live=True).update(is_live=False)
         reservation.refresh_from_db()
         _queue_notification(reservation, Notification.Kind.CANCELLATION)
+        places_freed(slot_ids=[item.slot_id for item in items], now=now)
         _audit(audit_context, "reservations.reservation.cancelled", reservation, audit_details)
     log.info("reservation.cancelled id=%s by=%s", reservation.pk, by)
     return reservation
@@ -363,6 +365,7 @@ def reservation_drop_screening(
         Reservation.objects.filter(pk=reservation.pk).update(changed_at=now)
         reservation.refresh_from_db()
         _queue_notification(reservation, Notification.Kind.CHANGE)
+        places_freed(slot_ids=[dropped.slot_id], now=now)
         _audit(
             audit_context,
             "reservations.reservation.screening_dropped",
@@ -460,6 +463,7 @@ def reservation_move(
             Reservation.objects.filter(pk=reservation.pk).update(changed_at=now)
             reservation.refresh_from_db()
             _queue_notification(reservation, Notification.Kind.CHANGE)
+            places_freed(slot_ids=[pk for pk, taken in changes if taken is None], now=now)
             _audit(audit_context, "reservations.reservation.moved", reservation, audit_details)
     except SlotFull as full:
         raise SlotFull(full.slot, nearest_free_slots(full.slot, now=now)) from None
@@ -469,13 +473,29 @@ def reservation_move(
     return reservation
 
 
-def slot_set_capacity(*, slot: Slot, capacity: int) -> bool:
-    """Change a slot's capacity unless that would put it below what is already booked.
+def slot_set_capacity(*, slot: Slot, capacity: int, now: datetime | None = None) -> bool:
+    """Change a slot's capacity unless that would put it below what is already booked
+    or held for waiting-list offers.
 
     A conditional UPDATE, so a booking that lands between the admin's form check and the
-    save cannot make the slot overbooked. Returns False when refused.
+    save cannot make the slot overbooked. A raised capacity is offered to the waiting list
+    (places_freed) in the same transaction. Returns False when refused.
     """
-    changed = bool(Slot.objects.filter(pk=slot.pk, booked__lte=capacity).update(capacity=capacity))
+    now = now or timezone.now()
+    with transaction.atomic():
+        before = (
+            Slot.objects.select_for_update()
+            .filter(pk=slot.pk)
+            .values_list("capacity", flat=True)
+            .first()
+        )
+        changed = bool(
+            Slot.objects.filter(pk=slot.pk, booked__lte=capacity - F("held")).update(
+                capacity=capacity
+            )
+        )
+        if changed and before is not None and capacity > before:
+            places_freed(slot_ids=[slot.pk], now=now)
     if changed:
         public_pages_changed()
     return changed

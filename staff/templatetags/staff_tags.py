@@ -25,6 +25,7 @@ def staff_links(user: Any) -> list[dict[str, Any]]:
         links.append(
             {"key": "no_email", "url": reverse("staff:no_email"), "label": _("Without email")}
         )
+        links.append({"key": "waitlist", "url": "/staff/waitlist/", "label": _("Waiting list")})
         links.append({"key": "exports", "url": "/staff/exports/", "label": _("Export batches")})
     if admin:
         links.append({"key": "audit", "url": "/staff/audit/", "label": _("Audit trail")})

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from reservations import display, queries
@@ -133,13 +134,20 @@ class Hall:
 
 
 @pytest.mark.parametrize(
-    ("language", "few", "full", "opens", "closed"),
+    ("language", "few", "full", "waiting", "opens", "closed"),
     [
-        ("en", "2 places left", "full", "booking opens Wed 2 Dec", "booking closed"),
-        ("ja", "残り2人", "満員", "12月2日（水） 受付開始", "受付終了"),
+        (
+            "en",
+            "2 places left",
+            "full",
+            "waiting list",
+            "booking opens Wed 2 Dec",
+            "booking closed",
+        ),
+        ("ja", "残り2人", "満員", "キャンセル待ち", "12月2日（水） 受付開始", "受付終了"),
     ],
 )
-def test_availability_rows_say_what_the_template_said(language, few, full, opens, closed):
+def test_availability_rows_say_what_the_template_said(language, few, full, waiting, opens, closed):
     slots = [
         view(1, 9),  # ○ 10 places
         view(2, 10, booked=8),  # △ 2 places
@@ -153,6 +161,7 @@ def test_availability_rows_say_what_the_template_said(language, few, full, opens
         )
         ten = display.places_text(10)
         date_text = display.short_date_text(DAY)
+        join = reverse("waitlist:join", args=[3])
     [row] = rows
     assert row["date"] == date_text
     label = "Hall & Co" if language == "en" else "会場<1>"
@@ -165,7 +174,7 @@ def test_availability_rows_say_what_the_template_said(language, few, full, opens
         '<li class="slot slot--open"><a href="/b/2/"><span class="slot__time">10:00</span> '
         f'<span class="mark" aria-hidden="true">△</span> {few}</a></li>'
         '<li class="slot slot--full"><span class="slot__time">11:00</span> '
-        f'<span class="mark" aria-hidden="true">×</span> {full}</li>'
+        f'<span class="mark" aria-hidden="true">×</span> {full} <a href="{join}">{waiting}</a></li>'
         f'<li class="slot slot--not_open"><span class="slot__time">12:00</span> {opens}</li>'
         f'<li class="slot slot--closed"><span class="slot__time">13:00</span> {closed}</li>'
         "</ul>"

@@ -1,0 +1,30 @@
+"""The waiting list in admin: a column beside each slot's fill rate.
+
+Residents' entries are shown on the audited staff pages (/staff/waitlist/), not in admin.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from reservations.admin import SlotAdmin
+from reservations.models import Slot
+from waitlist.models import Offer, WaitlistEntry
+
+
+@admin.display(description=_("waiting list (waiting / offered)"))
+def waitlist_counts(slot: Slot) -> str:
+    waiting = WaitlistEntry.objects.filter(slots=slot, status=WaitlistEntry.Status.WAITING).count()
+    offered = Offer.objects.filter(slot=slot, status=Offer.Status.OPEN).count()
+    return f"{waiting} / {offered}" if waiting or offered else "-"
+
+
+if waitlist_counts not in SlotAdmin.list_display:
+    # After the fill rate: the admin reads booked / capacity, then who waits for it.
+    position = SlotAdmin.list_display.index("fill_rate") + 1
+    SlotAdmin.list_display = [
+        *SlotAdmin.list_display[:position],
+        waitlist_counts,
+        *SlotAdmin.list_display[position:],
+    ]
