@@ -72,6 +72,12 @@ LABELS: dict[str, Promise] = {
     "reservations.reservation.purged": _("Reservations past retention deleted"),
     "reservations.history.pruned": _("Screening history past every interval deleted"),
     "reservations.person_keys.rekeyed": _("Person keys of bookings computed again"),
+    # The waiting list (waitlist app; Japanese in audit/locale).
+    "waitlist.entries.listed": _("Waiting list or its offers viewed by staff"),
+    "waitlist.entry.added": _("Waiting-list entry added by staff"),
+    "waitlist.entry.removed": _("Waiting-list entry removed by staff"),
+    "waitlist.offer.confirmed_by_desk": _("Waiting-list offer confirmed at the desk"),
+    "waitlist.offer.declined": _("Waiting-list offer declined by staff"),
     # The audit trail itself.
     "audit.events.exported": _("Audit records exported as CSV"),
 }
@@ -89,6 +95,7 @@ GROUPS: dict[str, Promise] = {
     "reservations.venue.": _("All changes to venues"),
     "reservations.slot.": _("All changes to slots"),
     "waitingroom.": _("All changes to waiting room openings"),
+    "waitlist.": _("All waiting-list events"),
     "exports.": _("All export batch events"),
     "audit.": _("All audit exports"),
 }
