@@ -40,6 +40,7 @@ LABELS: dict[str, Promise] = {
     "reservations.reservation.searched": _("Reservations searched"),
     "reservations.reservation.booked": _("Reservation made by staff"),
     "reservations.reservation.booked_by_phone": _("Reservation made at the phone desk"),
+    "reservations.reservation.booked_by_lottery": _("Reservation made by a lottery draw"),
     "reservations.reservation.moved": _("Reservation moved to another time"),
     "reservations.reservation.cancelled": _("Reservation cancelled by staff"),
     "reservations.reservation.screening_dropped": _(
@@ -65,6 +66,12 @@ LABELS: dict[str, Promise] = {
     "reservations.reservation.purged": _("Reservations past retention deleted"),
     "reservations.history.pruned": _("Screening history past every interval deleted"),
     "reservations.person_keys.rekeyed": _("Person keys of bookings computed again"),
+    # Lottery rounds (lottery app; Japanese in lottery/locale).
+    "lottery.round.created": _("Lottery round created"),
+    "lottery.round.drawn": _("Lottery round drawn"),
+    "lottery.round.draw_refused": _("Lottery draw refused (already drawn or too early)"),
+    "lottery.application.entered_by_phone": _("Lottery application entered at the phone desk"),
+    "lottery.call_list.viewed": _("Lottery call list (results without email) opened"),
     # The audit trail itself.
     "audit.events.exported": _("Audit records exported as CSV"),
 }

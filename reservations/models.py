@@ -265,6 +265,8 @@ class Reservation(models.Model):
     class Channel(models.TextChoices):
         WEB = "web", _("Web")
         PHONE = "phone", _("Phone (staff)")
+        # Won in a lottery round's draw (lottery.services.round_draw).
+        LOTTERY = "lottery", _("Lottery draw")
 
     class CancelledBy(models.TextChoices):
         RESIDENT = "resident", _("Resident")
