@@ -27,5 +27,6 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("reservations.urls")),
+    path("lottery/", include("lottery.urls")),
     prefix_default_language=False,
 )
