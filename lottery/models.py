@@ -253,6 +253,8 @@ class ApplicationScreening(models.Model):
     is_live = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("screening applied for")
+        verbose_name_plural = _("screenings applied for")
         constraints = [
             models.UniqueConstraint(
                 fields=["person_key", "screening_type", "round"],
@@ -286,6 +288,8 @@ class Preference(models.Model):
 
     class Meta:
         ordering = ["application_id", "rank"]
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
         constraints = [
             models.UniqueConstraint(fields=["application", "rank"], name="preference_rank_once"),
             models.CheckConstraint(

@@ -89,6 +89,10 @@ class Migration(migrations.Migration):
                 ('screening_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='reservations.screeningtype')),
                 ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='lottery.round')),
             ],
+            options={
+                'verbose_name': 'screening applied for',
+                'verbose_name_plural': 'screenings applied for',
+            },
         ),
         migrations.AddField(
             model_name='application',
@@ -140,6 +144,8 @@ class Migration(migrations.Migration):
                 ('venue', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='reservations.venue')),
             ],
             options={
+                'verbose_name': 'preference',
+                'verbose_name_plural': 'preferences',
                 'ordering': ['application_id', 'rank'],
                 'constraints': [models.UniqueConstraint(fields=('application', 'rank'), name='preference_rank_once'), models.CheckConstraint(condition=models.Q(('rank__gte', 1), ('rank__lte', 3)), name='preference_rank_valid'), models.CheckConstraint(condition=models.Q(('kind', 'slot'), models.Q(('kind', 'day'), ('venue__isnull', False), ('day__isnull', False)), _connector='OR'), name='preference_day_has_venue_and_day')],
             },
