@@ -268,3 +268,14 @@ def test_day_preference_wins_any_time_that_day(slots):
         )
     close(round_)
     assert services.round_draw(round_id=round_.pk).winners == 3
+
+
+def test_outbox_mails_are_sent_once_in_the_application_language(slots, mailoutbox):
+    from lottery.mail import send_pending
+
+    round_ = make_round(slots)
+    apply(round_, [slots[0]], n=1, language="en")
+    assert send_pending() == (1, 0)
+    assert send_pending() == (0, 0)
+    assert len(mailoutbox) == 1
+    assert "application" in mailoutbox[0].subject.lower()
