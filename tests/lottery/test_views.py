@@ -151,3 +151,10 @@ def test_availability_page_says_the_slots_are_drawn_by_lottery(client, round_and
 
 def test_post_only_pages_refuse_get_with_405(client):
     assert client.get("/lottery/lookup/withdraw/").status_code == 405
+
+
+def test_a_round_slot_booking_form_says_it_is_by_lottery(client, round_and_slots):
+    _, first, _ = round_and_slots
+    response = client.get(f"/book/{first.pk}/")
+    assert response.status_code == 409
+    assert "抽選" in response.content.decode()
