@@ -72,7 +72,7 @@ FREE_TEXT = tuple(key for key in KEYS if key in _FREE_TEXT)  # in column order
 _HEADER_OF = dict((key, header) for header, key in COLUMNS)
 
 SEX_LABELS = {"F": "女", "M": "男"}
-CHANNEL_LABELS = {"web": "Web", "phone": "電話"}
+CHANNEL_LABELS = {"web": "Web", "phone": "電話", "lottery": "抽選"}
 
 # OWASP "CSV injection": a cell starting with one of these is a formula in Excel,
 # LibreOffice and Google Sheets; tab and CR are listed because some importers strip them
