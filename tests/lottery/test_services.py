@@ -279,3 +279,15 @@ def test_outbox_mails_are_sent_once_in_the_application_language(slots, mailoutbo
     assert send_pending() == (0, 0)
     assert len(mailoutbox) == 1
     assert "application" in mailoutbox[0].subject.lower()
+
+
+def test_draw_due_draws_rounds_whose_draw_time_has_passed(slots):
+    round_ = make_round(slots)
+    apply(round_, [slots[0]])
+    call_command("lottery_draw", "--due")
+    round_.refresh_from_db()
+    assert round_.drawn_at is None
+    close(round_)
+    call_command("lottery_draw", "--due")
+    round_.refresh_from_db()
+    assert round_.drawn_at is not None

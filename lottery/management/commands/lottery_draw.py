@@ -1,8 +1,10 @@
-"""`manage.py lottery_draw ROUND`: draw a round (once), e.g. from cron at its draw time."""
+"""`manage.py lottery_draw ROUND`: draw a round (once); `lottery_draw --due`: draw every
+round whose draw time has passed (for cron, e.g. every five minutes)."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from audit.context import AuditContext
 from lottery.errors import AlreadyDrawn, DrawTooEarly
@@ -14,10 +16,22 @@ class Command(BaseCommand):
     help = "Draw a lottery round (runs once; a second run refuses)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("round", type=int, help="the round's id (shown in admin)")
+        parser.add_argument("round", type=int, nargs="?", help="the round's id (shown in admin)")
+        parser.add_argument(
+            "--due", action="store_true", help="draw every undrawn round whose draw time has passed"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        round_id = options["round"]
+        if options["due"]:
+            due = Round.objects.filter(drawn_at=None, draw_at__lte=timezone.now())
+            for round_id in due.order_by("draw_at").values_list("pk", flat=True):
+                self._draw(round_id)
+            return
+        if options["round"] is None:
+            raise CommandError("give a round id, or --due")
+        self._draw(options["round"])
+
+    def _draw(self, round_id: int) -> None:
         if not Round.objects.filter(pk=round_id).exists():
             raise CommandError(f"no lottery round {round_id}")
         try:
