@@ -291,3 +291,45 @@ def test_draw_due_draws_rounds_whose_draw_time_has_passed(slots):
     call_command("lottery_draw", "--due")
     round_.refresh_from_db()
     assert round_.drawn_at is not None
+
+
+def test_set_application_is_won_or_lost_whole_at_the_draw():
+    lung = SlotFactory(capacity=2)
+    stomach = SlotFactory(
+        venue=lung.venue,
+        screening_type__code="stomach",
+        screening_type__min_age=40,
+        starts_at=lung.starts_at + timedelta(minutes=30),
+        capacity=1,
+    )
+    round_ = make_round([lung, stomach])
+    for n in range(2):
+        apply(round_, [[lung, stomach]], n=n)
+    close(round_)
+    summary = services.round_draw(round_id=round_.pk)
+    assert (summary.winners, summary.lost) == (1, 1)
+    lung.refresh_from_db()
+    stomach.refresh_from_db()
+    assert (lung.booked, stomach.booked) == (1, 1)
+    winner = Application.objects.get(result="won")
+    assert sorted(winner.reservation.items.values_list("slot_id", flat=True)) == sorted(
+        [lung.pk, stomach.pk]
+    )
+
+
+def test_waitlist_hook_does_nothing_without_the_waitlist_app(slots):
+    from lottery.waitlist_hook import offer_losers_to_waitlist
+
+    round_, _ = _drawn_round(slots)
+    assert offer_losers_to_waitlist(round_) == 0
+
+
+def test_an_application_booked_elsewhere_before_the_draw_is_void_and_takes_no_place(slots):
+    round_ = make_round(slots)
+    apply(round_, [slots[0]], n=1)
+    other = SlotFactory(screening_type=slots[0].screening_type)
+    booking.reservation_create(slots=[other], details=person(1))
+    close(round_)
+    summary = services.round_draw(round_id=round_.pk)
+    assert (summary.void, summary.winners) == (1, 0)
+    assert verify_round(Round.objects.get(pk=round_.pk)) == []

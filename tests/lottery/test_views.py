@@ -158,3 +158,10 @@ def test_a_round_slot_booking_form_says_it_is_by_lottery(client, round_and_slots
     response = client.get(f"/book/{first.pk}/")
     assert response.status_code == 409
     assert "抽選" in response.content.decode()
+
+
+def test_public_round_page_and_lists_set_no_cookie(client, round_and_slots):
+    round_, *_ = round_and_slots
+    response = client.get(f"/lottery/{round_.pk}/")
+    assert not response.cookies
+    assert "public" in response["Cache-Control"]
