@@ -72,6 +72,7 @@ LABELS: dict[str, Promise] = {
     "lottery.round.draw_refused": _("Lottery draw refused (already drawn or too early)"),
     "lottery.application.entered_by_phone": _("Lottery application entered at the phone desk"),
     "lottery.call_list.viewed": _("Lottery call list (results without email) opened"),
+    "lottery.application.erased": _("Lottery applicants' details past retention erased"),
     # The audit trail itself.
     "audit.events.exported": _("Audit records exported as CSV"),
 }

@@ -333,3 +333,17 @@ def test_an_application_booked_elsewhere_before_the_draw_is_void_and_takes_no_pl
     summary = services.round_draw(round_id=round_.pk)
     assert (summary.void, summary.winners) == (1, 0)
     assert verify_round(Round.objects.get(pk=round_.pk)) == []
+
+
+def test_purge_erases_details_of_drawn_rounds_past_retention_and_keeps_the_list(slots, settings):
+    from lottery.retention import applications_erase
+
+    round_, _ = _drawn_round(slots)
+    before = results_csv(round_)
+    assert applications_erase() == 0  # the screenings are still to come
+    later = timezone.now() + timedelta(days=settings.RESERVATION_RETENTION_DAYS + 30)
+    assert applications_erase(now=later) == 6
+    assert not Application.objects.exclude(name="").exists()
+    assert results_csv(round_) == before
+    assert applications_erase(now=later) == 0
+    assert AuditEvent.objects.filter(action="lottery.application.erased").count() == 1
