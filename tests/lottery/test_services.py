@@ -347,3 +347,23 @@ def test_purge_erases_details_of_drawn_rounds_past_retention_and_keeps_the_list(
     assert results_csv(round_) == before
     assert applications_erase(now=later) == 0
     assert AuditEvent.objects.filter(action="lottery.application.erased").count() == 1
+
+
+def test_lottery_verify_checks_downloaded_files(slots, tmp_path):
+    round_, _ = _drawn_round(slots)
+    results, places = tmp_path / "results.csv", tmp_path / "places.csv"
+    results.write_text(results_csv(round_), "utf-8")
+    places.write_text(places_csv(round_), "utf-8")
+    call_command("lottery_verify", str(round_.pk), "--results", results, "--places", places)
+    places.write_text(places_csv(round_).replace(",2\r\n", ",1\r\n", 1), "utf-8")
+    with pytest.raises(CommandError):
+        call_command("lottery_verify", str(round_.pk), "--results", results, "--places", places)
+
+
+def test_a_seed_does_not_open_under_another_key(slots, settings):
+    from cryptography.exceptions import InvalidTag
+
+    round_ = make_round(slots)
+    settings.LOTTERY_SEED_KEY = "11" * 32
+    with pytest.raises(InvalidTag):
+        open_seed(bytes(round_.seed_ciphertext), round_.commitment)
