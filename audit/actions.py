@@ -44,6 +44,7 @@ LABELS: dict[str, Promise] = {
     "reservations.reservation.searched": _("Reservations searched"),
     "reservations.reservation.booked": _("Reservation made by staff"),
     "reservations.reservation.booked_by_phone": _("Reservation made at the phone desk"),
+    "reservations.reservation.booked_by_lottery": _("Reservation made by a lottery draw"),
     "reservations.reservation.moved": _("Reservation moved to another time"),
     "reservations.reservation.cancelled": _("Reservation cancelled by staff"),
     "reservations.reservation.screening_dropped": _(
@@ -78,6 +79,13 @@ LABELS: dict[str, Promise] = {
     "waitlist.entry.removed": _("Waiting-list entry removed by staff"),
     "waitlist.offer.confirmed_by_desk": _("Waiting-list offer confirmed at the desk"),
     "waitlist.offer.declined": _("Waiting-list offer declined by staff"),
+    # Lottery rounds (lottery app; Japanese in lottery/locale).
+    "lottery.round.created": _("Lottery round created"),
+    "lottery.round.drawn": _("Lottery round drawn"),
+    "lottery.round.draw_refused": _("Lottery draw refused (already drawn or too early)"),
+    "lottery.application.entered_by_phone": _("Lottery application entered at the phone desk"),
+    "lottery.call_list.viewed": _("Lottery call list (results without email) opened"),
+    "lottery.application.erased": _("Lottery applicants' details past retention erased"),
     # The audit trail itself.
     "audit.events.exported": _("Audit records exported as CSV"),
 }

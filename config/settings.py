@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "waitingroom",
     "vouchers",
     "waitlist",
+    "lottery",
 ]
 
 MIDDLEWARE = [
@@ -474,6 +475,23 @@ if PRODUCTION and len(VOUCHER_HMAC_KEY) < 32:
     raise ImproperlyConfigured(
         "Environment variable VOUCHER_HMAC_KEY must be set to a random value of at least "
         "32 characters in production."
+    )
+
+# The key that encrypts each lottery round's seed until its draw (lottery.seed): 64 hex
+# digits (32 bytes, AES-256-GCM). Losing it makes undrawn rounds undrawable; leaking it
+# before a draw lets someone predict the result.
+_DEV_LOTTERY_SEED_KEY = "00" * 32
+LOTTERY_SEED_KEY = _read("LOTTERY_SEED_KEY", env.str, "" if PRODUCTION else _DEV_LOTTERY_SEED_KEY)
+try:
+    if len(bytes.fromhex(LOTTERY_SEED_KEY)) != 32:
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(
+        "Environment variable LOTTERY_SEED_KEY must be 64 hexadecimal digits (32 bytes)."
+    ) from None
+if PRODUCTION and LOTTERY_SEED_KEY == _DEV_LOTTERY_SEED_KEY:
+    raise ImproperlyConfigured(
+        "Environment variable LOTTERY_SEED_KEY must be set to a random value in production."
     )
 
 # --- Logging: no personal data, ever ------------------------------------------------------

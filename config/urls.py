@@ -24,10 +24,12 @@ urlpatterns = [
     path("staff/exports/", include("exports.urls")),
     path("staff/audit/", include("audit.urls")),
     path("staff/waitlist/", include("waitlist.staff_urls")),
+    path("staff/lottery/", include("lottery.staff_urls")),
     path("staff/", include("staff.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("reservations.urls")),
     path("waitlist/", include("waitlist.urls")),
+    path("lottery/", include("lottery.urls")),
     prefix_default_language=False,
 )

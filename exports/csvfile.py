@@ -104,7 +104,7 @@ SEX_CODES = {"M": "1", "F": "2"}
 METHOD_GROUP = "2"
 # 元号コード: the de-facto standard numbering (明治 = 1, in order), docs/export-format.md.
 ERA_CODES = {"M": "1", "T": "2", "S": "3", "H": "4", "R": "5"}
-CHANNEL_LABELS = {"web": "Web", "phone": "電話"}
+CHANNEL_LABELS = {"web": "Web", "phone": "電話", "lottery": "抽選", "waitlist": "キャンセル待ち"}
 
 # OWASP "CSV injection": a cell starting with one of these is a formula in Excel,
 # LibreOffice and Google Sheets; tab and CR are listed because some importers strip them

@@ -88,6 +88,24 @@ JOBS: tuple[Job, ...] = (
         optional=True,
         description="expire waiting-list offers nobody answered (waitlist app)",
     ),
+    Job(
+        "lottery-draw",
+        ("lottery_draw", "--due"),
+        every=timedelta(minutes=5),
+        description="draw every lottery round whose draw time has passed (each runs once)",
+    ),
+    Job(
+        "lottery-mail",
+        ("send_lottery_mail",),
+        every=timedelta(minutes=1),
+        description="send the lottery's pending mails (received, changed, results)",
+    ),
+    Job(
+        "lottery-purge",
+        ("lottery_purge",),
+        at=time(0, 50),
+        description="erase lottery applicants' details past their retention period",
+    ),
 )
 
 

@@ -78,3 +78,11 @@ class FormTokenReused(BookingError):
     """A form token came back with another person's details: it belongs to its first booking."""
 
     code = "form_token_reused"
+
+
+class HeldForLottery(NotEligible):
+    """The slot belongs to a lottery round whose places are not open first-come yet.
+
+    A NotEligible, so every edge that shows eligibility reasons shows this one too."""
+
+    code = "held_for_lottery"

@@ -290,6 +290,8 @@ class Reservation(models.Model):
         WEB = "web", _("Web")
         PHONE = "phone", _("Phone (staff)")
         WAITLIST = "waitlist", _("Waiting list")
+        # Won in a lottery round's draw (lottery.services.round_draw).
+        LOTTERY = "lottery", _("Lottery draw")
 
     class CancelledBy(models.TextChoices):
         RESIDENT = "resident", _("Resident")

@@ -138,6 +138,10 @@ PAGES: dict[str, Refusal] = {
         ),
         links=((LOOKUP, _("Check, change or cancel a booking")),),
     ),
+    "held_for_lottery": Refusal(
+        _("This time is allocated by lottery"),
+        links=((HOME, _("Back to the top page")),),
+    ),
     "move_not_eligible": Refusal(_("The booking cannot be moved to this day")),
     "move_not_cancellable": Refusal(
         _("This booking can no longer be changed"),
@@ -165,6 +169,9 @@ DESK: dict[str, Text] = {
     ),
     "drop_invalid_selection": _("This screening is not, or no longer, part of the booking."),
     "move_invalid_selection": _("Choose one new time per screening, all on one day at one venue."),
+    "held_for_lottery": _(
+        "This time belongs to a lottery round: enter an application for the caller instead."
+    ),
     "move_incomplete": _("Choose a new time for every screening in the booking."),
 }
 

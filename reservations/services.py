@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -27,6 +28,7 @@ from reservations.eligibility import Reason, eligibility_reasons
 from reservations.errors import AlreadyBooked as AlreadyBooked
 from reservations.errors import BookingError as BookingError
 from reservations.errors import FormTokenReused as FormTokenReused
+from reservations.errors import HeldForLottery as HeldForLottery
 from reservations.errors import InvalidSelection as InvalidSelection
 from reservations.errors import NotCancellable as NotCancellable
 from reservations.errors import NotEligible as NotEligible
@@ -68,22 +70,39 @@ def validate_selection(slots: list[Slot]) -> None:
         raise InvalidSelection("a set booking must be on one day at one venue")
 
 
-def _take_place(slot: Slot, now: datetime) -> None:
+def _take_place(slot: Slot, now: datetime, *, check_window: bool = True) -> None:
     """booked += 1 if a place is free and the window is open; else SlotFull.
 
     One conditional UPDATE: the row lock it takes lasts only until the end of the (short)
     booking transaction, and the WHERE clause is re-evaluated after any concurrent writer
-    commits, so two bookings can never both take the last place.
+    commits, so two bookings can never both take the last place. A lottery draw books
+    outside the slot's first-come window (`check_window=False`), never past capacity.
     """
+    window = {"opens_at__lte": now, "closes_at__gt": now} if check_window else {}
     taken = Slot.objects.filter(
         pk=slot.pk,
         booked__lt=F("capacity") - F("held"),
-        opens_at__lte=now,
-        closes_at__gt=now,
         starts_at__gt=now,
+        **window,
     ).update(booked=F("booked") + 1)
     if not taken:
         raise SlotFull(slot, [])
+
+
+# Eligibility reasons about the first-come window, which a lottery draw does not use.
+WINDOW_REASONS = frozenset({"not_open", "closed"})
+
+
+def refuse_if_held_for_lottery(slots: list[Slot], now: datetime) -> None:
+    """HeldForLottery if a lottery round holds any of `slots` now (its window is open or
+    its draw has not yet given the places left to first-come booking)."""
+    if not apps.is_installed("lottery"):
+        return
+    from lottery.holds import holding_reason
+
+    reason = holding_reason([s.pk for s in slots], now)
+    if reason is not None:
+        raise HeldForLottery([reason])
 
 
 def _release_place(slot_id: int) -> None:
@@ -166,8 +185,15 @@ def reservation_create(
     if not voucher_number and any(s.screening_type.voucher_required for s in slots):
         raise NotEligible([Reason("voucher_required", _voucher_required_text())])
 
+    by_lottery = channel == Reservation.Channel.LOTTERY
+    # A lottery round's slots take only its winners and then, until first-come opens, the
+    # losers it passed to the waiting list (their offers hold the place).
+    if channel not in (Reservation.Channel.LOTTERY, Reservation.Channel.WAITLIST):
+        refuse_if_held_for_lottery(slots, now)
     for slot in slots:
         reasons = eligibility_reasons(slot=slot, person=details, now=now, check_places=False)
+        if by_lottery:
+            reasons = [r for r in reasons if r.code not in WINDOW_REASONS]
         if any(r.code == "already_booked" for r in reasons):
             # A double-clicked submit whose twin has just committed: give back the twin.
             if found := _booked_with_token(form_token, details):
@@ -180,7 +206,7 @@ def reservation_create(
         with transaction.atomic():
             for slot in slots:
                 try:
-                    _take_place(slot, now)
+                    _take_place(slot, now, check_window=not by_lottery)
                 except SlotFull:
                     raise SlotFull(slot, []) from None
             citizen = Citizen.objects.create(
@@ -216,11 +242,11 @@ def reservation_create(
                 for slot in slots
             )
             _queue_notification(reservation, Notification.Kind.CONFIRMATION)
-            action = (
-                "reservations.reservation.booked_by_phone"
-                if channel == Reservation.Channel.PHONE
-                else "reservations.reservation.booked"
-            )
+            actions: dict[str, str] = {
+                Reservation.Channel.PHONE: "reservations.reservation.booked_by_phone",
+                Reservation.Channel.LOTTERY: "reservations.reservation.booked_by_lottery",
+            }
+            action = actions.get(channel, "reservations.reservation.booked")
             _audit(audit_context, action, reservation, {"slot_ids": [s.pk for s in slots]})
     except SlotFull as full:
         raise SlotFull(full.slot, nearest_free_slots(full.slot, now=now)) from None
@@ -410,6 +436,8 @@ def reservation_move(
     if held != {s.screening_type_id for s in new_slots}:
         raise InvalidSelection("a move must keep the same screenings")
 
+    current = set(reservation.items.filter(is_live=True).values_list("slot_id", flat=True))
+    refuse_if_held_for_lottery([s for s in new_slots if s.pk not in current], now)
     for slot in new_slots:
         reasons = eligibility_reasons(
             slot=slot,

@@ -26,6 +26,7 @@ from reservations.eligibility import CitizenDetails, Reason, eligibility_reasons
 from reservations.errors import (
     AlreadyBooked,
     FormTokenReused,
+    HeldForLottery,
     InvalidSelection,
     NotEligible,
     SlotFull,
@@ -199,6 +200,11 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     if request.method != "POST":
         if slot.window_state(now) != SlotState.OPEN or slot.remaining <= 0:
             return _slot_unavailable(request, slot, now)
+        try:
+            # A lottery round's time: say so before the resident types anything.
+            services.refuse_if_held_for_lottery([slot], now)
+        except HeldForLottery as held:
+            return refuse(request, "held_for_lottery", reasons=[r.message for r in held.reasons])
         form = CitizenDetailsForm()
         return _details_page(request, slot, form, new_form_token(), now=now, switch_language=True)
 

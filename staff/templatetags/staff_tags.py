@@ -27,6 +27,8 @@ def staff_links(user: Any) -> list[dict[str, Any]]:
         )
         links.append({"key": "waitlist", "url": "/staff/waitlist/", "label": _("Waiting list")})
         links.append({"key": "exports", "url": "/staff/exports/", "label": _("Export batches")})
+    if held or user.is_superuser:
+        links.append({"key": "lottery", "url": "/staff/lottery/", "label": _("Lottery rounds")})
     if admin:
         links.append({"key": "audit", "url": "/staff/audit/", "label": _("Audit trail")})
         links.append({"key": "admin", "url": reverse("admin:index"), "label": _("Administration")})

@@ -22,6 +22,7 @@ NOT_ACTIONS = {
     "reservations.lookup.failed": "a log line, not an audit record",
     "waitingroom.ticket.refused": "a log line, not an audit record",
     "waitlist.lookup.failed": "a log line, not an audit record",
+    "lottery.lookup.failed": "a log line, not an audit record",
     "reservations.done.browser": "the signing salt of the done page's cookie",
     "reservations.booking.draft": "the signing salt of a details form kept for the language switch",
 }

@@ -11,6 +11,7 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 20 + "production-secret-for-tests-only-0123456789",
     "ALLOWED_HOSTS": "kenshin.example.jp",
     "AUDIT_HMAC_KEY": "a" * 40,
+    "LOTTERY_SEED_KEY": "ab" * 32,
     "DATABASE_URL": "postgres://kenshin@127.0.0.1:5432/kenshin",
     "CACHE_URL": "redis://127.0.0.1:6379/0",
 }
@@ -48,7 +49,15 @@ def test_database_url_selects_postgresql():
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "AUDIT_HMAC_KEY", "DATABASE_URL", "CACHE_URL"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "AUDIT_HMAC_KEY",
+        "LOTTERY_SEED_KEY",
+        "DATABASE_URL",
+        "CACHE_URL",
+    ],
 )
 def test_production_refuses_to_start_without_required_values(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
@@ -113,3 +122,13 @@ def test_a_cache_key_prefix_in_cache_url_reaches_django() -> None:
     assert (config["KEY_PREFIX"], config["TIMEOUT"]) == ("niiza", 30)
     cache = RedisCache(config["LOCATION"], {k: v for k, v in config.items() if k != "LOCATION"})
     assert cache.make_key("x").startswith("niiza:")
+
+
+def test_a_malformed_lottery_seed_key_is_refused_naming_it():
+    refused_at_start_up("LOTTERY_SEED_KEY", "not-hex")
+
+
+def test_production_refuses_the_development_lottery_seed_key():
+    code, out = load_settings(**{**PRODUCTION, "LOTTERY_SEED_KEY": "00" * 32})
+    assert code != 0
+    assert "LOTTERY_SEED_KEY" in out

@@ -1,0 +1,42 @@
+"""Whether a lottery round holds a slot now: the one question reservations asks lottery.
+
+From a round's window opening until its first-come opening, its slots cannot be booked
+first-come (reservations.services.refuse_if_held_for_lottery asks here); the pages say so
+with lottery.templatetags.lottery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from lottery.models import Round
+from reservations.display import datetime_text
+from reservations.eligibility import Reason
+
+
+def rounds_holding(now: datetime) -> QuerySet[Round]:
+    """Rounds whose window has opened and whose places are not yet open first-come."""
+    return Round.objects.filter(opens_at__lte=now, first_come_at__gt=now)
+
+
+def holding_reason(slot_ids: Iterable[int], now: datetime) -> Reason | None:
+    held = rounds_holding(now).filter(round_slots__slot_id__in=list(slot_ids)).first()
+    if held is None:
+        return None
+    return Reason("held_for_lottery", held_message(held))
+
+
+def held_message(held: Round) -> str:
+    return _(
+        "This time is allocated by lottery: applications from %(opens)s to %(closes)s, "
+        "draw on %(draw)s. Places left after the draw can be booked from %(first_come)s."
+    ) % {
+        "opens": datetime_text(held.opens_at),
+        "closes": datetime_text(held.closes_at),
+        "draw": datetime_text(held.draw_at),
+        "first_come": datetime_text(held.first_come_at),
+    }
