@@ -65,6 +65,12 @@ LABELS: dict[str, Promise] = {
     "reservations.reservation.purged": _("Reservations past retention deleted"),
     "reservations.history.pruned": _("Screening history past every interval deleted"),
     "reservations.person_keys.rekeyed": _("Person keys of bookings computed again"),
+    # The screening day (reception app).
+    "reception.roster.viewed": _("Reception roster opened"),
+    "reception.roster.printed": _("Reception roster opened for printing"),
+    "reception.attendance.marked": _("Attendance marked"),
+    "reception.attendance.undone": _("Attendance mark undone"),
+    "reception.session.called_off": _("Session called off, its bookings cancelled"),
     # The audit trail itself.
     "audit.events.exported": _("Audit records exported as CSV"),
 }
@@ -82,6 +88,7 @@ GROUPS: dict[str, Promise] = {
     "reservations.venue.": _("All changes to venues"),
     "reservations.slot.": _("All changes to slots"),
     "exports.": _("All export batch events"),
+    "reception.": _("All screening-day events"),
     "audit.": _("All audit exports"),
 }
 

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "staff",
     "ops",
     "waitingroom",
+    "reception",
 ]
 
 MIDDLEWARE = [

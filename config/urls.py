@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/exports/", include("exports.urls")),
     path("staff/audit/", include("audit.urls")),
+    path("staff/reception/", include("reception.urls")),
     path("staff/", include("staff.urls")),
 ]
 urlpatterns += i18n_patterns(

@@ -26,7 +26,8 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from citizens.normalize import format_postal_code
-from reservations.models import fiscal_year_end_age, format_reservation_number
+from reservations import fees
+from reservations.models import ScreeningType, fiscal_year_end_age, format_reservation_number
 
 ENCODINGS = ("cp932", "utf-8-sig")
 GETA = "〓"  # 〓 (U+3013): what Japanese systems print for a character they cannot show
@@ -61,6 +62,12 @@ COLUMNS = [
     ("最終変更日時", "changed_at"),
     ("取消日時", "cancelled_at"),
     ("要確認", "check"),
+    # --- The screening day and fees (issue 16): appended, so importers that read the
+    # first 22 columns by position are unaffected.
+    ("出欠", "attendance"),
+    ("取消理由", "cancel_reason"),
+    ("費用", "fee"),
+    ("費用区分", "fee_reason"),
 ]
 HEADER = [header for header, _key in COLUMNS]
 KEYS = [key for _header, key in COLUMNS]
@@ -72,6 +79,8 @@ FREE_TEXT = tuple(key for key in KEYS if key in _FREE_TEXT)  # in column order
 _HEADER_OF = dict((key, header) for header, key in COLUMNS)
 
 SEX_LABELS = {"F": "女", "M": "男"}
+ATTENDANCE_LABELS = {"attended": "受付済", "absent": "欠席"}
+CANCEL_REASON_LABELS = {"called_off": "中止"}
 CHANNEL_LABELS = {"web": "Web", "phone": "電話"}
 
 # OWASP "CSV injection": a cell starting with one of these is a formula in Excel,
@@ -211,13 +220,31 @@ def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], boo
         "cancelled_at": (
             _moment(record["reservation__cancelled_at"]) if change == CANCELLED else ""
         ),
+        "attendance": ATTENDANCE_LABELS.get(record.get("attendance__status") or "", ""),
+        "cancel_reason": (
+            CANCEL_REASON_LABELS.get(record["reservation__cancel_reason"], "")
+            if change == CANCELLED
+            else ""
+        ),
     }
+    fee = _fee(record, birth_date, starts.date())
+    values["fee"], values["fee_reason"] = str(fee.amount), fees.EXPORT_LABELS[fee.reason_code]
     checks = []
     for key in FREE_TEXT:
         values[key], reasons = clean_cell(values[key] or "", encoding=encoding)
         checks += [f"{_HEADER_OF[key]}:{reason}" for reason in reasons]
     values["check"] = " ".join(checks)
     return [values[key] for key in KEYS], bool(checks)
+
+
+def _fee(record: dict, birth_date: date, day: date) -> fees.Fee:
+    """The fee that applies to this resident (reservations.fees.fee_for), from the row."""
+    screening = ScreeningType(
+        fee=record["screening_type__fee"],
+        free_from_age=record["screening_type__free_from_age"],
+        free_coupon_age=record["screening_type__free_coupon_age"],
+    )
+    return fees.fee_for(screening, birth_date, day)
 
 
 @dataclass

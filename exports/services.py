@@ -71,6 +71,12 @@ ROW_FIELDS = (
     "slot__starts_at",
     "slot__ends_at",
     "slot__venue__name",
+    # The screening day and fees (issue 16).
+    "attendance__status",
+    "reservation__cancel_reason",
+    "screening_type__fee",
+    "screening_type__free_from_age",
+    "screening_type__free_coupon_age",
 )
 ROW_ORDER = (
     "slot__starts_at",

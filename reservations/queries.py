@@ -118,7 +118,9 @@ def screening_summaries(now: datetime | None = None) -> list[ScreeningSummary]:
 def _build_summaries(now: datetime) -> list[ScreeningSummary]:
     window_open = Q(opens_at__lte=now, closes_at__gt=now)
     rows = (
-        Slot.objects.filter(starts_at__gt=now, screening_type__is_active=True)
+        Slot.objects.filter(
+            starts_at__gt=now, screening_type__is_active=True, called_off_at__isnull=True
+        )
         .values("screening_type_id")
         .annotate(
             free=Sum(
@@ -312,7 +314,8 @@ def month_slots(
 
     def build() -> list[SlotView]:
         moment = now or timezone.now()
-        conditions = Q(screening_type=screening, starts_at__gt=moment)
+        # A called-off session is hidden: nobody can book it (services._take_place).
+        conditions = Q(screening_type=screening, starts_at__gt=moment, called_off_at__isnull=True)
         if month:
             start, end = month_bounds(month)
             conditions &= Q(starts_at__gte=start, starts_at__lt=end)

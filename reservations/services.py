@@ -67,7 +67,8 @@ def validate_selection(slots: list[Slot]) -> None:
 
 
 def _take_place(slot: Slot, now: datetime) -> None:
-    """booked += 1 if a place is free and the window is open; else SlotFull.
+    """booked += 1 if a place is free, the window is open and the session has not been
+    called off; else SlotFull.
 
     One conditional UPDATE: the row lock it takes lasts only until the end of the (short)
     booking transaction, and the WHERE clause is re-evaluated after any concurrent writer
@@ -79,6 +80,9 @@ def _take_place(slot: Slot, now: datetime) -> None:
         opens_at__lte=now,
         closes_at__gt=now,
         starts_at__gt=now,
+        # Re-read after a concurrent call-off commits (reception.services.call_off sets it
+        # under the same row lock), so no booking lands on a called-off session.
+        called_off_at__isnull=True,
     ).update(booked=F("booked") + 1)
     if not taken:
         raise SlotFull(slot, [])

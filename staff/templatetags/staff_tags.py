@@ -26,6 +26,7 @@ def staff_links(user: Any) -> list[dict[str, Any]]:
             {"key": "no_email", "url": reverse("staff:no_email"), "label": _("Without email")}
         )
         links.append({"key": "exports", "url": "/staff/exports/", "label": _("Export batches")})
+        links.append({"key": "reception", "url": "/staff/reception/", "label": _("Reception")})
     if admin:
         links.append({"key": "audit", "url": "/staff/audit/", "label": _("Audit trail")})
         links.append({"key": "admin", "url": reverse("admin:index"), "label": _("Administration")})
