@@ -232,7 +232,7 @@ def call_off(
                 "slot_ids": slot_ids,
                 "cancelled": len(reservations),
                 "mailed": len(mailed),
-                "without_email": len(reservations) - len(mailed),
+                "on_call_list": len(reservations) - len(mailed),
             },
         )
         public_pages_changed()
