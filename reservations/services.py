@@ -21,6 +21,7 @@ from django.utils import timezone
 
 import audit
 from citizens.models import Citizen
+from reservations.closed_days import closed_reason
 from reservations.eligibility import CitizenDetails as CitizenDetails
 from reservations.eligibility import eligibility_reasons
 from reservations.errors import AlreadyBooked as AlreadyBooked
@@ -478,18 +479,21 @@ def slots_bulk_create(
     capacity: int,
     opens_at: datetime,
     closes_at: datetime,
+    include_closed_days: bool = False,
 ) -> tuple[int, int]:
     """Create one slot per (day in range on a chosen weekday) × start time × screening.
 
-    Slots that already exist (same venue, screening and start) are left untouched, so the
-    same pattern can be submitted twice safely. Returns (created, skipped).
+    Japanese public holidays and 年末年始 (reservations.closed_days) are left out unless
+    `include_closed_days`. Slots that already exist (same venue, screening and start) are
+    left untouched, so the same pattern can be submitted twice safely. Returns (created,
+    skipped).
     """
     screening_types = list(screening_types)
     tz = timezone.get_current_timezone()
     wanted = []
     day = first_date
     while day <= last_date:
-        if day.weekday() in weekdays:
+        if day.weekday() in weekdays and (include_closed_days or not closed_reason(day)):
             for start in start_times:
                 starts_at = datetime.combine(day, start, tzinfo=tz)
                 for screening in screening_types:
