@@ -122,6 +122,15 @@ def fee_text(fee: Any) -> str:
     return _("%(fee)s (%(reason)s)") % {"fee": text, "reason": reason} if reason else text
 
 
+def slot_fee_text(slot: Any, birth_date: date | None) -> str:
+    """A slot's fee for the person born on `birth_date` (reservations.fees.fee_for), with
+    the exemption if one applies; the screening's usual fee when the birth date is not
+    known yet (before the resident has given it)."""
+    if not birth_date:
+        return yen(slot.screening_type.fee)
+    return fee_text(fees.fee_for(slot.screening_type, birth_date, _local_day(slot.starts_at)))
+
+
 def places_text(remaining: int | None) -> str:
     """5 → "残り5人" / "5 places left"; 0 → "full"."""
     remaining = int(remaining or 0)

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from reservations import page_cache
 from reservations.eligibility import CitizenDetails, eligibility_reasons
+from reservations.fees import fee_for
 from reservations.models import (
     PlaceMark,
     Reservation,
@@ -643,7 +644,10 @@ def booking_context(reservation: Reservation) -> dict[str, Any]:
     return {
         "slots": slots,
         "venue": slots[0].venue if slots else None,
-        "fee": sum(s.screening_type.fee for s in slots),
+        "fee": sum(
+            fee_for(s.screening_type, reservation.citizen.birth_date, s.local_date).amount
+            for s in slots
+        ),
     }
 
 
