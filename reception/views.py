@@ -241,3 +241,56 @@ def call_list(request: HttpRequest, venue_id: int, day: str) -> HttpResponse:
         "reception/call_list.html",
         {"venue": venue, "day": called_off_day, "reservations": reservations},
     )
+
+
+def _fiscal_year(request: HttpRequest) -> int:
+    from reservations.models import fiscal_year_of
+
+    value = request.GET.get("year", "")
+    if value.isdigit() and 2000 <= int(value) <= 2100:
+        return int(value)
+    return fiscal_year_of(timezone.localdate())
+
+
+@role_required(HEALTH_CENTRE)
+@require_GET
+def season_page(request: HttpRequest) -> HttpResponse:
+    """Fill rates, bookings per day, channels, cancellations and no-shows, age × sex: counts
+    only (no personal data), each chart with its table."""
+    from reception.charts import bar_chart
+    from reception.season import season_figures
+
+    figures = season_figures(_fiscal_year(request))
+    charts = [
+        {
+            "key": key,
+            "title": title,
+            "rows": rows,
+            "rate": key.startswith("fill") or key == "channels",
+            "svg": bar_chart(title, rows, rate=key.startswith("fill") or key == "channels"),
+        }
+        for key, title, rows in figures.sections()
+    ]
+    return render(request, "reception/season.html", {"figures": figures, "charts": charts})
+
+
+@role_required(HEALTH_CENTRE)
+@require_GET
+def season_csv(request: HttpRequest) -> HttpResponse:
+    """The same figures as the page, as CSV (UTF-8 with BOM for Excel): no personal data."""
+    import csv
+
+    from reception.season import season_figures
+
+    figures = season_figures(_fiscal_year(request))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="season-{figures.fiscal_year}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response, lineterminator="\r\n")
+    writer.writerow(["区分", "項目", "件数", "母数", "割合(%)"])
+    for _key, title, rows in figures.sections():
+        for row in rows:
+            writer.writerow(
+                [title, row.label, row.value, row.total or "", row.percent if row.total else ""]
+            )
+    return response
