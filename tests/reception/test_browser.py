@@ -123,6 +123,13 @@ def test_check_in_without_javascript_and_print_the_roster_on_a4(live_server, ros
             assert "新座市保健センター" in heads.first.inner_text()
             assert day in heads.first.inner_text()
             assert page.locator(".no-print").first.is_hidden()
+            page.emulate_media(media="screen")
+            page.goto(f"{live_server.url}/staff/reception/season/")
+            assert page.locator("svg.chart").count() >= 5
+            check_accessible(page, "season at a glance")
+            page.goto(f"{live_server.url}/staff/reception/call-off/?venue={venue.pk}&day={day}")
+            assert page.locator("button.danger").count() == 1
+            check_accessible(page, "call-off preview")
             context.close()
 
             # The page numbers come from an @page margin box: without it the PDF is

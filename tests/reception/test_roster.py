@@ -121,3 +121,20 @@ def test_the_index_form_leads_to_the_roster(reception, today_day):
     assert response.status_code == 302
     assert response["Location"] == url(today_day["venue"], today_day["day"])
     assert reception.get("/staff/reception/").status_code == 200
+
+
+def test_the_roster_shows_the_fee_that_applies_with_its_reason(reception, today_day):
+    from reservations.models import ScreeningType
+
+    ScreeningType.objects.filter(code="lung").update(free_from_age=70)
+    book([today_day["lung9"]], birth_date=date(1950, 5, 1), furigana="ア ア")
+    book([today_day["lung10"]], birth_date=date(1970, 5, 1), furigana="イ イ")
+
+    response = reception.get(url(today_day["venue"], today_day["day"]))
+
+    fees = [[e.fee for e in row.items] for g in response.context["groups"] for row in g.rows]
+    assert [[(f.amount, f.reason_code) for f in row] for row in fees] == [
+        [(0, "age_exempt")],
+        [(500, "standard")],
+    ]
+    assert "年齢により無料" in response.content.decode()
