@@ -232,7 +232,11 @@ def availability_index(screening: ScreeningType, now: datetime | None = None) ->
         )
         fields = [f.attname for f in Venue._meta.concrete_fields]
         rows = (
-            Venue.objects.filter(slots__screening_type=screening, slots__starts_at__gt=moment)
+            Venue.objects.filter(
+                slots__screening_type=screening,
+                slots__starts_at__gt=moment,
+                slots__called_off_at__isnull=True,
+            )
             .values_list(*fields, TruncMonth("slots__starts_at", tzinfo=zone))
             .annotate(
                 bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField()))
