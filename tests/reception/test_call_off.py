@@ -94,6 +94,9 @@ def test_calling_off_a_day_cancels_its_bookings_mails_and_lists_the_rest(recepti
     assert call_list.status_code == 200
     assert [r.pk for r in call_list.context["reservations"]] == [phoned.pk]
     assert "電話 太郎" in call_list.content.decode()
+    listed = AuditEvent.objects.get(action="citizens.citizen.listed")
+    assert listed.details["via"] == "call_off_call_list"
+    assert listed.details["reservation_ids"] == [phoned.pk]
 
 
 def test_a_called_off_session_takes_no_booking_and_is_hidden(future_day):
