@@ -106,10 +106,25 @@ def test_pages_refuse_other_roles_and_a_missing_second_factor(
     assert not AuditEvent.objects.filter(action__startswith="reception.roster").exists()
 
 
-def test_unverified_staff_are_sent_to_the_second_factor(unverified, today_day):
-    response = unverified.get(
-        url(today_day["venue"], today_day["day"]),
-    )
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/staff/reception/"),
+        ("get", "ROSTER"),
+        ("get", "ROSTER/print/"),
+        ("get", "/staff/reception/season/"),
+        ("get", "/staff/reception/season.csv"),
+        ("get", "/staff/reception/call-off/"),
+        ("post", "/staff/reception/call-off/"),
+        ("post", "/staff/reception/attendance/1/"),
+    ],
+)
+def test_unverified_staff_are_sent_to_the_second_factor(unverified, today_day, method, path):
+    roster = f"/staff/reception/roster/{today_day['venue'].pk}/{today_day['day'].isoformat()}"
+    path = path.replace("ROSTER", roster)
+    if not path.endswith("/") and "." not in path:
+        path += "/"
+    response = getattr(unverified, method)(path)
     assert response.status_code == 302 and "/staff/verify/" in response["Location"]
 
 
