@@ -49,7 +49,7 @@ bench: install
 # Extract the residents' UI strings into locale/ja and compile every catalogue (needs GNU
 # gettext). staff/, exports/ and audit/ keep their own catalogues in <app>/locale/ja; a test
 # (tests/reservations/test_views_translations.py) fails if any UI string lacks Japanese.
-APP_CATALOGUES := staff exports audit waitingroom vouchers waitlist lottery
+APP_CATALOGUES := staff exports audit waitingroom vouchers waitlist lottery reception
 messages: install
 	$(BIN)/python manage.py makemessages -l ja --ignore '.venv/*' --ignore 'tests/*' \
 	  --ignore 'bench/*' $(foreach app,$(APP_CATALOGUES),--ignore '$(app)/*' --ignore 'templates/$(app)/*')

@@ -86,6 +86,12 @@ LABELS: dict[str, Promise] = {
     "lottery.application.entered_by_phone": _("Lottery application entered at the phone desk"),
     "lottery.call_list.viewed": _("Lottery call list (results without email) opened"),
     "lottery.application.erased": _("Lottery applicants' details past retention erased"),
+    # The screening day (reception app).
+    "reception.roster.viewed": _("Reception roster opened"),
+    "reception.roster.printed": _("Reception roster opened for printing"),
+    "reception.attendance.marked": _("Attendance marked"),
+    "reception.attendance.undone": _("Attendance mark undone"),
+    "reception.session.called_off": _("Session called off, its bookings cancelled"),
     # The audit trail itself.
     "audit.events.exported": _("Audit records exported as CSV"),
 }
@@ -105,6 +111,7 @@ GROUPS: dict[str, Promise] = {
     "waitingroom.": _("All changes to waiting room openings"),
     "waitlist.": _("All waiting-list events"),
     "exports.": _("All export batch events"),
+    "reception.": _("All screening-day events"),
     "audit.": _("All audit exports"),
 }
 

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "vouchers",
     "waitlist",
     "lottery",
+    "reception",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/audit/", include("audit.urls")),
     path("staff/waitlist/", include("waitlist.staff_urls")),
     path("staff/lottery/", include("lottery.staff_urls")),
+    path("staff/reception/", include("reception.urls")),
     path("staff/", include("staff.urls")),
 ]
 urlpatterns += i18n_patterns(

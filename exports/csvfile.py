@@ -27,7 +27,8 @@ from django.utils import timezone
 
 from citizens.forms import era_of
 from citizens.normalize import format_postal_code
-from reservations.models import fiscal_year_end_age, format_reservation_number
+from reservations import fees
+from reservations.models import ScreeningType, fiscal_year_end_age, format_reservation_number
 
 ENCODINGS = ("cp932", "utf-8-sig")
 GETA = "〓"  # 〓 (U+3013): what Japanese systems print for a character they cannot show
@@ -77,6 +78,12 @@ COLUMNS = [
     ("生年月日(和暦)", "birth_date_wareki"),
     ("電話番号(数字)", "phone_digits"),
     ("費用区分", "fee_class"),
+    # --- The screening day and fees (issue 16): appended, so importers that read the
+    # first 22 columns by position are unaffected.
+    ("出欠", "attendance"),
+    ("取消理由", "cancel_reason"),
+    ("費用", "fee"),
+    ("費用理由", "fee_reason"),
 ]
 HEADER = [header for header, _key in COLUMNS]
 KEYS = [key for _header, key in COLUMNS]
@@ -104,6 +111,8 @@ SEX_CODES = {"M": "1", "F": "2"}
 METHOD_GROUP = "2"
 # 元号コード: the de-facto standard numbering (明治 = 1, in order), docs/export-format.md.
 ERA_CODES = {"M": "1", "T": "2", "S": "3", "H": "4", "R": "5"}
+ATTENDANCE_LABELS = {"attended": "受付済", "absent": "欠席"}
+CANCEL_REASON_LABELS = {"called_off": "中止"}
 CHANNEL_LABELS = {"web": "Web", "phone": "電話", "lottery": "抽選", "waitlist": "キャンセル待ち"}
 
 # OWASP "CSV injection": a cell starting with one of these is a formula in Excel,
@@ -262,13 +271,31 @@ def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], boo
         "birth_date_wareki": wareki_code(birth_date),
         "phone_digits": _NOT_DIGIT.sub("", record["reservation__citizen__phone"] or ""),
         "fee_class": record["reservation__fee_class"],
+        "attendance": ATTENDANCE_LABELS.get(record.get("attendance__status") or "", ""),
+        "cancel_reason": (
+            CANCEL_REASON_LABELS.get(record["reservation__cancel_reason"], "")
+            if change == CANCELLED
+            else ""
+        ),
     }
+    fee = _fee(record, birth_date, starts.date())
+    values["fee"], values["fee_reason"] = str(fee.amount), fees.EXPORT_LABELS[fee.reason_code]
     checks = []
     for key in FREE_TEXT:
         values[key], reasons = clean_cell(values[key] or "", encoding=encoding)
         checks += [f"{_HEADER_OF[key]}:{reason}" for reason in reasons]
     values["check"] = " ".join(checks)
     return [values[key] for key in KEYS], bool(checks)
+
+
+def _fee(record: dict, birth_date: date, day: date) -> fees.Fee:
+    """The fee that applies to this resident (reservations.fees.fee_for), from the row."""
+    screening = ScreeningType(
+        fee=record["screening_type__fee"],
+        free_from_age=record["screening_type__free_from_age"],
+        free_coupon_age=record["screening_type__free_coupon_age"],
+    )
+    return fees.fee_for(screening, birth_date, day)
 
 
 @dataclass

@@ -76,6 +76,12 @@ ROW_FIELDS = (
     "reservation__fee_class",
     "screening_type__system_code",
     "slot__venue__code",
+    # The screening day and fees (issue 16).
+    "attendance__status",
+    "reservation__cancel_reason",
+    "screening_type__fee",
+    "screening_type__free_from_age",
+    "screening_type__free_coupon_age",
 )
 ROW_ORDER = (
     "slot__starts_at",

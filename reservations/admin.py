@@ -6,7 +6,7 @@ pattern; capacity can never be lowered below what is already booked.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -27,6 +27,7 @@ from audit.admin_hooks import AuditedChangesMixin, AuditedSearchMixin, AuditedVi
 from audit.context import AuditContext
 from citizens.normalize import normalise_furigana
 from reservations import services
+from reservations.closed_days import closed_reason
 from reservations.models import (
     Notification,
     Reservation,
@@ -50,6 +51,8 @@ class ScreeningTypeAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.Model
         "sex",
         "interval_years",
         "fee",
+        "free_from_age",
+        "free_coupon_age",
         "is_active",
         "voucher_required",
     ]
@@ -251,7 +254,12 @@ class SlotAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
 
             raise PermissionDenied
         form = SlotBulkCreateForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        preview = None
+        # The first submit only previews (the closed days in the range, the slot count);
+        # the "create" button appears with the preview.
+        if request.method == "POST" and form.is_valid() and "create" not in request.POST:
+            preview = form.preview()
+        elif request.method == "POST" and form.is_valid():
             with transaction.atomic():
                 created, skipped = services.slots_bulk_create(**form.cleaned_data)
                 audit.record(
@@ -270,6 +278,7 @@ class SlotAdmin(PublicPagesAdminMixin, AuditedChangesMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "form": form,
+            "preview": preview,
             "title": _("Create slots in bulk"),
         }
         return render(request, "admin/reservations/slot/bulk_create.html", context)
@@ -290,6 +299,7 @@ def _bulk_create_details(data: dict[str, Any], created: int, skipped: int) -> di
         "capacity": data["capacity"],
         "opens_at": data["opens_at"],
         "closes_at": data["closes_at"],
+        "include_closed_days": data.get("include_closed_days", False),
     }
 
 
@@ -336,7 +346,36 @@ class SlotBulkCreateForm(forms.Form):
         label=_("booking closes at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
 
+    include_closed_days = forms.BooleanField(
+        label=_("also on public holidays and 年末年始 (29 Dec – 3 Jan)"),
+        required=False,
+        help_text=_("Left unticked, those days are skipped; the preview lists them."),
+    )
+
     MAX_SLOTS = 5000
+
+    def _days(self, data: dict[str, Any]) -> list[date]:
+        first, last = data["first_date"], data["last_date"]
+        return [
+            first + timedelta(days=n)
+            for n in range((last - first).days + 1)
+            if (first + timedelta(days=n)).weekday() in data["weekdays"]
+        ]
+
+    def preview(self) -> dict[str, Any]:
+        """What the pattern would do: the chosen weekdays that are closed days (skipped,
+        or included on purpose) and how many slots it makes."""
+        data = self.cleaned_data
+        days = self._days(data)
+        closed = [(day, closed_reason(day)) for day in days if closed_reason(day)]
+        include = data.get("include_closed_days", False)
+        used = len(days) if include else len(days) - len(closed)
+        return {
+            "closed": closed,
+            "included": include,
+            "days": used,
+            "slots": used * len(data["start_times"]) * len(data["screening_types"]),
+        }
 
     def clean_start_times(self) -> list[time]:
         raw = self.cleaned_data["start_times"].replace("、", ",").replace("，", ",")
@@ -366,8 +405,8 @@ class SlotBulkCreateForm(forms.Form):
         if not self.errors and first and last:
             days = sum(
                 1
-                for n in range((last - first).days + 1)
-                if (first + timedelta(days=n)).weekday() in data["weekdays"]
+                for day in self._days(data)
+                if data.get("include_closed_days") or not closed_reason(day)
             )
             total = days * len(data["start_times"]) * len(data["screening_types"])
             if total > self.MAX_SLOTS:

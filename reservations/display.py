@@ -28,6 +28,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from reservations import fees
 from reservations.language import in_language, is_english
 
 
@@ -102,6 +103,33 @@ def yen(amount: Any) -> str:
     if amount == 0:
         return _("Free of charge")
     return _("¥%(amount)s") % {"amount": number_format(amount, force_grouping=True)}
+
+
+def fee_reason_text(reason_code: str) -> str:
+    """Why a fee is what it is, for a fee shown with reservations.fees.fee_for: "" for the
+    screening's usual fee, else the exemption in words."""
+    labels = {
+        fees.AGE_EXEMPT: _("free because of your age"),
+        fees.FREE_COUPON: _("free coupon (the year you turn the coupon age)"),
+    }
+    return str(labels.get(reason_code, ""))
+
+
+def fee_text(fee: Any) -> str:
+    """A reservations.fees.Fee as residents read it: "Free of charge (free coupon …)" or
+    "¥1,000"."""
+    text = yen(fee.amount)
+    reason = fee_reason_text(fee.reason_code)
+    return _("%(fee)s (%(reason)s)") % {"fee": text, "reason": reason} if reason else text
+
+
+def slot_fee_text(slot: Any, birth_date: date | None) -> str:
+    """A slot's fee for the person born on `birth_date` (reservations.fees.fee_for), with
+    the exemption if one applies; the screening's usual fee when the birth date is not
+    known yet (before the resident has given it)."""
+    if not birth_date:
+        return yen(slot.screening_type.fee)
+    return fee_text(fees.fee_for(slot.screening_type, birth_date, _local_day(slot.starts_at)))
 
 
 def places_text(remaining: int | None) -> str:

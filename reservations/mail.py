@@ -21,6 +21,7 @@ from django.utils import translation
 from reservations.display import (
     city_name,
     date_text,
+    fee_text,
     health_centre_name,
     list_text,
     subject_date_text,
@@ -28,6 +29,7 @@ from reservations.display import (
     translated,
     yen,
 )
+from reservations.fees import fee_for
 from reservations.language import is_english
 from reservations.models import (
     Notification,
@@ -76,13 +78,17 @@ def mail_context(notification: Notification, language: str) -> dict[str, Any]:
 def _context(notification: Notification, language: str) -> dict[str, Any]:
     reservation = notification.reservation
     items = _items(reservation)
+    birth_date = reservation.citizen.birth_date
+    fees = {
+        item.pk: fee_for(item.screening_type, birth_date, item.slot.local_date) for item in items
+    }
     screenings = [
         {
             "name": translated(item.screening_type, "name"),
             "starts": time_text(item.slot.starts_at),
             "ends": time_text(item.slot.ends_at),
-            "fee": item.screening_type.fee,
-            "fee_text": yen(item.screening_type.fee),
+            "fee": fees[item.pk].amount,
+            "fee_text": fee_text(fees[item.pk]),
             "what_to_bring": translated(item.screening_type, "what_to_bring"),
         }
         for item in items
@@ -90,7 +96,7 @@ def _context(notification: Notification, language: str) -> dict[str, Any]:
     venue = items[0].slot.venue if items else None
     day = items[0].slot.local_date if items else None
     names = [translated(item.screening_type, "name") for item in items]
-    total = sum(item.screening_type.fee for item in items)
+    total = sum(fee.amount for fee in fees.values())
     return {
         "kind": notification.kind,
         "about": notification.about,

@@ -73,6 +73,15 @@ class ScreeningType(models.Model):
         help_text=_("1 = every year, 2 = every other fiscal year."),
     )
     fee = models.PositiveIntegerField(_("fee (yen)"), default=0)
+    # Fee exemptions (reservations.fees.fee_for reads them): free from this 年度末年齢 on
+    # (e.g. 70歳以上 free), and free for those turning exactly this age in the fiscal year
+    # (the 無料クーポン of breast screening at 40). Empty = no such exemption.
+    free_from_age = models.PositiveSmallIntegerField(
+        _("free from this age on 31 March"), null=True, blank=True
+    )
+    free_coupon_age = models.PositiveSmallIntegerField(
+        _("free coupon for those turning this age in the fiscal year"), null=True, blank=True
+    )
     what_to_bring = models.TextField(_("what to bring (Japanese)"), blank=True)
     what_to_bring_en = models.TextField(_("what to bring (English)"), blank=True)
     display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
@@ -137,6 +146,7 @@ class SlotQuerySet(models.QuerySet["Slot"]):
             closes_at__gt=now,
             booked__lt=F("capacity") - F("held"),
             starts_at__gt=now,
+            called_off_at__isnull=True,
         )
 
 
@@ -188,6 +198,9 @@ class Slot(models.Model):
     held = models.PositiveIntegerField(_("held for the waiting list"), default=0, editable=False)
     opens_at = models.DateTimeField(_("booking opens at"))
     closes_at = models.DateTimeField(_("booking closes at"))
+    # Set when the health centre calls the session off (reception.services.call_off): no
+    # booking can land on it any more (services._take_place) and the pages show it closed.
+    called_off_at = models.DateTimeField(_("called off at"), null=True, blank=True, editable=False)
 
     objects = SlotQuerySet.as_manager()
 
@@ -238,6 +251,8 @@ class Slot(models.Model):
     def window_state(self, now: datetime | None = None) -> SlotState:
         """NOT_OPEN, OPEN or CLOSED — the booking window, not the places."""
         now = now or timezone.now()
+        if self.called_off_at is not None:
+            return SlotState.CLOSED
         if now < self.opens_at:
             return SlotState.NOT_OPEN
         if now >= self.closes_at or now >= self.starts_at:
@@ -298,6 +313,10 @@ class Reservation(models.Model):
         STAFF = "staff", _("Staff")
         SYSTEM = "system", _("System")
 
+    class CancelReason(models.TextChoices):
+        NONE = "", _("Not given")
+        CALLED_OFF = "called_off", _("The session was called off")
+
     number = models.CharField(
         _("reservation number"), max_length=RESERVATION_NUMBER_DIGITS, unique=True
     )
@@ -327,6 +346,14 @@ class Reservation(models.Model):
         _("screening ticket number (受診券番号)"), max_length=20, blank=True
     )
     fee_class = models.CharField(_("fee class"), max_length=10, blank=True)
+    cancel_reason = models.CharField(
+        _("cancellation reason"),
+        max_length=20,
+        choices=CancelReason.choices,
+        blank=True,
+        default="",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -437,6 +464,7 @@ class Notification(models.Model):
         CANCELLATION = "cancellation", _("Cancellation")
         REMINDER = "reminder", _("Reminder")
         HEALTH_CENTRE_COPY = "hc_copy", _("Copy to the health centre")
+        CALLED_OFF = "called_off", _("Session called off")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

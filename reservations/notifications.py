@@ -96,6 +96,7 @@ RESIDENT_KINDS = (
     Notification.Kind.CHANGE,
     Notification.Kind.CANCELLATION,
     Notification.Kind.REMINDER,
+    Notification.Kind.CALLED_OFF,
 )
 
 
@@ -363,7 +364,9 @@ def _verdict(notification: Notification, *, now: datetime) -> tuple[str, object]
         return "send", None
     if not reservation.citizen.email:
         return "skip", "no address to send to"
-    if kind != Notification.Kind.CANCELLATION and not reservation.is_live:
+    # A called-off mail is about a cancelled booking, as a cancellation mail is.
+    ended = (Notification.Kind.CANCELLATION, Notification.Kind.CALLED_OFF)
+    if kind not in ended and not reservation.is_live:
         return "skip", "reservation cancelled"
     if kind == Notification.Kind.REMINDER:
         first = (

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from reservations import page_cache
 from reservations.eligibility import CitizenDetails, eligibility_reasons
+from reservations.fees import fee_for
 from reservations.models import (
     PlaceMark,
     Reservation,
@@ -118,7 +119,9 @@ def screening_summaries(now: datetime | None = None) -> list[ScreeningSummary]:
 def _build_summaries(now: datetime) -> list[ScreeningSummary]:
     window_open = Q(opens_at__lte=now, closes_at__gt=now)
     rows = (
-        Slot.objects.filter(starts_at__gt=now, screening_type__is_active=True)
+        Slot.objects.filter(
+            starts_at__gt=now, screening_type__is_active=True, called_off_at__isnull=True
+        )
         .values("screening_type_id")
         .annotate(
             free=Sum(
@@ -229,7 +232,11 @@ def availability_index(screening: ScreeningType, now: datetime | None = None) ->
         )
         fields = [f.attname for f in Venue._meta.concrete_fields]
         rows = (
-            Venue.objects.filter(slots__screening_type=screening, slots__starts_at__gt=moment)
+            Venue.objects.filter(
+                slots__screening_type=screening,
+                slots__starts_at__gt=moment,
+                slots__called_off_at__isnull=True,
+            )
             .values_list(*fields, TruncMonth("slots__starts_at", tzinfo=zone))
             .annotate(
                 bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField()))
@@ -312,7 +319,8 @@ def month_slots(
 
     def build() -> list[SlotView]:
         moment = now or timezone.now()
-        conditions = Q(screening_type=screening, starts_at__gt=moment)
+        # A called-off session is hidden: nobody can book it (services._take_place).
+        conditions = Q(screening_type=screening, starts_at__gt=moment, called_off_at__isnull=True)
         if month:
             start, end = month_bounds(month)
             conditions &= Q(starts_at__gte=start, starts_at__lt=end)
@@ -642,7 +650,10 @@ def booking_context(reservation: Reservation) -> dict[str, Any]:
     return {
         "slots": slots,
         "venue": slots[0].venue if slots else None,
-        "fee": sum(s.screening_type.fee for s in slots),
+        "fee": sum(
+            fee_for(s.screening_type, reservation.citizen.birth_date, s.local_date).amount
+            for s in slots
+        ),
     }
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 import audit
 from citizens.models import Citizen
+from reservations.closed_days import closed_reason
 from reservations.eligibility import CitizenDetails as CitizenDetails
 from reservations.eligibility import Reason, eligibility_reasons
 from reservations.errors import AlreadyBooked as AlreadyBooked
@@ -71,7 +72,8 @@ def validate_selection(slots: list[Slot]) -> None:
 
 
 def _take_place(slot: Slot, now: datetime, *, check_window: bool = True) -> None:
-    """booked += 1 if a place is free and the window is open; else SlotFull.
+    """booked += 1 if a place is free, the window is open and the session has not been
+    called off; else SlotFull.
 
     One conditional UPDATE: the row lock it takes lasts only until the end of the (short)
     booking transaction, and the WHERE clause is re-evaluated after any concurrent writer
@@ -83,6 +85,9 @@ def _take_place(slot: Slot, now: datetime, *, check_window: bool = True) -> None
         pk=slot.pk,
         booked__lt=F("capacity") - F("held"),
         starts_at__gt=now,
+        # Re-read after a concurrent call-off commits (reception.services.call_off sets it
+        # under the same row lock), so no booking lands on a called-off session.
+        called_off_at__isnull=True,
         **window,
     ).update(booked=F("booked") + 1)
     if not taken:
@@ -541,18 +546,21 @@ def slots_bulk_create(
     capacity: int,
     opens_at: datetime,
     closes_at: datetime,
+    include_closed_days: bool = False,
 ) -> tuple[int, int]:
     """Create one slot per (day in range on a chosen weekday) × start time × screening.
 
-    Slots that already exist (same venue, screening and start) are left untouched, so the
-    same pattern can be submitted twice safely. Returns (created, skipped).
+    Japanese public holidays and 年末年始 (reservations.closed_days) are left out unless
+    `include_closed_days`. Slots that already exist (same venue, screening and start) are
+    left untouched, so the same pattern can be submitted twice safely. Returns (created,
+    skipped).
     """
     screening_types = list(screening_types)
     tz = timezone.get_current_timezone()
     wanted = []
     day = first_date
     while day <= last_date:
-        if day.weekday() in weekdays:
+        if day.weekday() in weekdays and (include_closed_days or not closed_reason(day)):
             for start in start_times:
                 starts_at = datetime.combine(day, start, tzinfo=tz)
                 for screening in screening_types:

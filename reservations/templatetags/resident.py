@@ -26,8 +26,11 @@ from reservations.display import (
     date_text,
     datetime_text,
     day_text,
+    fee_reason_text,
+    fee_text,
     places_text,
     short_date_text,
+    slot_fee_text,
     time_text,
     translated,
     yen,
@@ -43,6 +46,9 @@ register.filter("date_text", date_text)
 register.filter("short_date_text", short_date_text)
 register.filter("time_text", time_text)
 register.filter("yen", yen)
+register.filter("fee_text", fee_text)
+register.filter("fee_reason_text", fee_reason_text)
+register.filter("slot_fee_text", slot_fee_text)
 register.filter("datetime_text", datetime_text)
 register.filter("day_text", day_text)
 register.filter("places_text", places_text)

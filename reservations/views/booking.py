@@ -31,6 +31,7 @@ from reservations.errors import (
     NotEligible,
     SlotFull,
 )
+from reservations.fees import fee_for
 from reservations.forms import (
     AvailabilityFilterForm,
     CitizenDetailsForm,
@@ -374,7 +375,9 @@ def _confirm_page(
             "state": state.dumps(),
             "slots": slots,
             "details": details,
-            "fee": sum(s.screening_type.fee for s in slots),
+            "fee": sum(
+                fee_for(s.screening_type, details.birth_date, s.local_date).amount for s in slots
+            ),
             "can_change_screenings": can_change,
             # The last step: the third when screenings could be added, else the second.
             "steps": 3 if can_change else 2,

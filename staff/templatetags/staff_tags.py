@@ -27,6 +27,7 @@ def staff_links(user: Any) -> list[dict[str, Any]]:
         )
         links.append({"key": "waitlist", "url": "/staff/waitlist/", "label": _("Waiting list")})
         links.append({"key": "exports", "url": "/staff/exports/", "label": _("Export batches")})
+        links.append({"key": "reception", "url": "/staff/reception/", "label": _("Reception")})
     if held or user.is_superuser:
         links.append({"key": "lottery", "url": "/staff/lottery/", "label": _("Lottery rounds")})
     if admin:

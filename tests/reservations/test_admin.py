@@ -45,6 +45,10 @@ def test_bulk_creation_makes_one_slot_per_day_time_and_screening(admin_client):
         "capacity": "6",
         "opens_at": now.strftime("%Y-%m-%dT%H:%M"),
         "closes_at": (now + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M"),
+        # Past the preview; holidays included so the count does not depend on the calendar
+        # (tests/reservations/test_closed_days.py covers skipping them).
+        "include_closed_days": "on",
+        "create": "1",
     }
     url = reverse("admin:reservations_slot_bulk_create")
     before = Slot.objects.count()

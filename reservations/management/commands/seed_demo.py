@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from reservations import services
+from reservations.closed_days import closed_reason
 from reservations.models import (
     Notification,
     ScreeningType,
@@ -103,7 +104,8 @@ class Command(BaseCommand):
         while day <= last_day:
             for venue_index, codes, weekday in VENUE_PLAN:
                 slot_day = day + timedelta(days=weekday)
-                if slot_day > last_day:
+                # As bulk creation does: no screening on a public holiday or 年末年始.
+                if slot_day > last_day or closed_reason(slot_day):
                     continue
                 for code in codes:
                     for start in MORNING:
