@@ -23,9 +23,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/exports/", include("exports.urls")),
     path("staff/audit/", include("audit.urls")),
+    path("staff/vouchers/", include("vouchers.urls")),
     path("staff/", include("staff.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("reservations.urls")),
+    path("", include("vouchers.resident_urls")),
     prefix_default_language=False,
 )

@@ -87,3 +87,20 @@ class PendingImport(models.Model):
 
     def __str__(self) -> str:
         return f"pending #{self.pk}"
+
+
+class VoucherPass(models.Model):
+    """A voucher checked at the start of one booking, found again by its form token.
+
+    The booking's later steps (details, set screenings, confirm) carry only the form token;
+    the confirm step checks the voucher against the list once more (with the date of birth
+    in the details) and stamps the number and fee class on the reservation. Kept for an
+    hour at most, then deleted (vouchers.booking).
+    """
+
+    form_token = models.CharField(max_length=64, unique=True)
+    number = models.CharField(max_length=20)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"pass #{self.pk}"

@@ -26,6 +26,10 @@ def staff_links(user: Any) -> list[dict[str, Any]]:
             {"key": "no_email", "url": reverse("staff:no_email"), "label": _("Without email")}
         )
         links.append({"key": "exports", "url": "/staff/exports/", "label": _("Export batches")})
+    if roles.HEALTH_CENTRE in held or roles.ADMINISTRATOR in held:
+        links.append(
+            {"key": "vouchers", "url": "/staff/vouchers/", "label": _("Screening ticket list")}
+        )
     if admin:
         links.append({"key": "audit", "url": "/staff/audit/", "label": _("Audit trail")})
         links.append({"key": "admin", "url": reverse("admin:index"), "label": _("Administration")})
