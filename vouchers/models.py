@@ -85,6 +85,10 @@ class PendingImport(models.Model):
     rows = models.JSONField()
     summary = models.JSONField(default=dict)
 
+    class Meta:
+        verbose_name = _("uploaded list awaiting import")
+        verbose_name_plural = _("uploaded lists awaiting import")
+
     def __str__(self) -> str:
         return f"pending #{self.pk}"
 
@@ -101,6 +105,10 @@ class VoucherPass(models.Model):
     form_token = models.CharField(max_length=64, unique=True)
     number = models.CharField(max_length=20)
     expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("checked screening ticket")
+        verbose_name_plural = _("checked screening tickets")
 
     def __str__(self) -> str:
         return f"pass #{self.pk}"

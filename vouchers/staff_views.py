@@ -78,7 +78,7 @@ def voucher_upload(request: HttpRequest) -> HttpResponse:
             action="vouchers.list.refused",
             context=context,
             target_type="vouchers.VoucherList",
-            outcome="failure",
+            outcome="failed",
             details={"errors": len(parsed.errors), "file_sha256": parsed.sha256},
         )
         return _list_page(request, form, parsed=parsed, status=400)
