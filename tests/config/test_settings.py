@@ -11,6 +11,7 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 20 + "production-secret-for-tests-only-0123456789",
     "ALLOWED_HOSTS": "kenshin.example.jp",
     "AUDIT_HMAC_KEY": "a" * 40,
+    "VOUCHER_HMAC_KEY": "v" * 40,
     "DATABASE_URL": "postgres://kenshin@127.0.0.1:5432/kenshin",
     "CACHE_URL": "redis://127.0.0.1:6379/0",
 }
@@ -48,7 +49,15 @@ def test_database_url_selects_postgresql():
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "AUDIT_HMAC_KEY", "DATABASE_URL", "CACHE_URL"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "AUDIT_HMAC_KEY",
+        "VOUCHER_HMAC_KEY",
+        "DATABASE_URL",
+        "CACHE_URL",
+    ],
 )
 def test_production_refuses_to_start_without_required_values(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
