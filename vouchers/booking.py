@@ -50,10 +50,32 @@ def booking_voucher(
     voucher_pass = VoucherPass.objects.filter(form_token=form_token, expires_at__gt=now).first()
     if voucher_pass is None:
         raise VoucherRefused(refusals.VOUCHER_MISSING)
+    return _check_all(voucher_pass.number, needed, details, now)
+
+
+def desk_voucher(
+    *, number: str, slots: Sequence[Slot], details: CitizenDetails, now: datetime
+) -> VoucherMatch | None:
+    """The phone desk's check of the 受診券番号 a caller reads out; None for an open booking.
+
+    Raises VoucherRefused like booking_voucher (voucher_missing when no number was typed).
+    Not rate-limited: staff, signed in with a second factor, are not guessing.
+    """
+    needed = [slot for slot in slots if slot.screening_type.voucher_required]
+    if not needed:
+        return None
+    if not number.strip():
+        raise VoucherRefused(refusals.VOUCHER_MISSING)
+    return _check_all(number, needed, details, now)
+
+
+def _check_all(
+    number: str, needed: Sequence[Slot], details: CitizenDetails, now: datetime
+) -> VoucherMatch:
     match = None
     for slot in needed:
         match = voucher_check(
-            number=voucher_pass.number,
+            number=number,
             birth_date=details.birth_date,
             screening_type=slot.screening_type,
             now=now,
