@@ -3,6 +3,9 @@ import pytest
 from audit.context import AuditContext
 from core.roles import HEALTH_CENTRE
 from reservations.models import ScreeningType
+
+# The browser fixtures, for test_browser.py.
+from tests.browser.conftest import browser, new_page, place  # noqa: F401
 from tests.helpers import make_staff
 from vouchers import services
 

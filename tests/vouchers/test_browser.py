@@ -3,7 +3,6 @@
 import pytest
 
 from reservations.models import ScreeningType
-from tests.browser.conftest import browser, new_page, place  # noqa: F401  (fixtures)
 from tests.browser.journey import TEXT, button, check_accessible
 
 from .conftest import list_file
@@ -17,7 +16,7 @@ def test_the_voucher_step_and_its_refusal_are_accessible(
     new_page,
     place,
     import_list,
-    language,  # noqa: F811
+    language,
 ):
     # After a transactional test the types are re-seeded without their 検診種別コード.
     ScreeningType.objects.filter(code="lung").update(voucher_required=True, system_code="51")
