@@ -130,3 +130,11 @@ def test_the_voucher_step_of_an_open_screening_is_not_found(client, scene):
 
 def test_the_voucher_step_refuses_other_methods(client, scene):
     assert client.put(f"/book/{scene.lung_slot.pk}/voucher/").status_code == 405
+
+
+def test_the_top_page_says_a_voucher_screening_needs_the_ticket(client, scene):
+    from reservations.page_cache import public_pages_changed
+
+    public_pages_changed()
+    text = client.get("/").content.decode()
+    assert text.count("市から届いた受診券（受診券番号と生年月日を入力します）") == 1  # lung only
