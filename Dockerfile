@@ -20,6 +20,7 @@ COPY --chown=kenshin:kenshin . .
 RUN SECRET_KEY=build-only-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
     ALLOWED_HOSTS=build AUDIT_HMAC_KEY=build-only-key-not-used-at-run-time-000000 \
     LOTTERY_SEED_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+    VOUCHER_HMAC_KEY=build-only-key-not-used-at-run-time-000000 \
     DATABASE_URL=postgres://build@localhost/build CACHE_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/var/exports && chown -R kenshin:kenshin /app/var

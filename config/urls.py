@@ -26,11 +26,13 @@ urlpatterns = [
     path("staff/waitlist/", include("waitlist.staff_urls")),
     path("staff/lottery/", include("lottery.staff_urls")),
     path("staff/reception/", include("reception.urls")),
+    path("staff/vouchers/", include("vouchers.urls")),
     path("staff/", include("staff.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("reservations.urls")),
     path("waitlist/", include("waitlist.urls")),
     path("lottery/", include("lottery.urls")),
+    path("", include("vouchers.resident_urls")),
     prefix_default_language=False,
 )

@@ -63,6 +63,11 @@ def role_required(role: str) -> Callable[[View], View]:
     return _staff_view(lambda user: has_role(user, role), role)
 
 
+def any_role_required(*roles: str) -> Callable[[View], View]:
+    """Like role_required, for a page that members of any of `roles` may open."""
+    return _staff_view(lambda user: any(has_role(user, role) for role in roles), roles[0])
+
+
 def _any_staff_role(user: User) -> bool:
     """Active staff with at least one staff role; superusers pass without a group."""
     if not (user.is_active and getattr(user, "is_staff", False)):

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -39,6 +40,9 @@ from reservations.refusals import desk_message
 from reservations.time_forms import ExtrasForm
 from reservations.tokens import is_form_token, new_form_token
 from staff.forms import FindBookingForm, MoveSearchForm, SlotSearchForm
+from vouchers import refusals as voucher_refusals
+from vouchers.booking import desk_voucher, needs_voucher
+from vouchers.services import VoucherRefused
 
 MAX_RESULTS = 100
 
@@ -152,24 +156,37 @@ def desk_book(request: HttpRequest) -> HttpResponse:
         for value in request.POST.getlist(name)[:1]
         if is_id(value)
     ]
+    partners = _set_partners(slots)
     extras = ExtrasForm(
         None if instead else data,
-        candidates=_set_partners(slots),
+        candidates=partners,
         initial_ids=[int(v) for v in ticked] if instead else (),
     )
     problems, alternatives = [], []
     if form.is_bound and not instead and all([form.is_valid(), extras.is_valid()]):
         try:
+            chosen = [*slots, *extras.chosen_slots()]
+            # 受診券 mode: the number the caller reads out, checked against the city's list.
+            voucher = desk_voucher(
+                number=request.POST.get("voucher_number", "")[:40],
+                slots=chosen,
+                details=form.to_details(),
+                now=timezone.now(),
+            )
             # The booking and its audit record commit together, or neither does.
             booking = services.reservation_create(
-                slots=[*slots, *extras.chosen_slots()],
+                slots=chosen,
                 details=form.to_details(),
                 form_token=token,
                 channel=Reservation.Channel.PHONE,
                 booked_by=_staff(request),
                 language="ja",
                 audit_context=AuditContext.from_request(request),
+                voucher_number=voucher.number if voucher else "",
+                fee_class=voucher.fee_class if voucher else "",
             )
+        except VoucherRefused as refused:
+            problems = [str(voucher_refusals.DESK[refused.code])]
         except FormTokenReused:
             return _bad_request(request)
         except BookingError as refusal:
@@ -199,6 +216,9 @@ def desk_book(request: HttpRequest) -> HttpResponse:
             "form_token": token,
             "problems": problems,
             "alternatives": alternatives,
+            "voucher_needed": needs_voucher(slots)
+            or any(screening.voucher_required for screening in partners),
+            "voucher_number": request.POST.get("voucher_number", "")[:40],
         },
         status=409 if problems else 200,
     )

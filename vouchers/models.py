@@ -85,5 +85,30 @@ class PendingImport(models.Model):
     rows = models.JSONField()
     summary = models.JSONField(default=dict)
 
+    class Meta:
+        verbose_name = _("uploaded list awaiting import")
+        verbose_name_plural = _("uploaded lists awaiting import")
+
     def __str__(self) -> str:
         return f"pending #{self.pk}"
+
+
+class VoucherPass(models.Model):
+    """A voucher checked at the start of one booking, found again by its form token.
+
+    The booking's later steps (details, set screenings, confirm) carry only the form token;
+    the confirm step checks the voucher against the list once more (with the date of birth
+    in the details) and stamps the number and fee class on the reservation. Kept for an
+    hour at most, then deleted (vouchers.booking).
+    """
+
+    form_token = models.CharField(max_length=64, unique=True)
+    number = models.CharField(max_length=20)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("checked screening ticket")
+        verbose_name_plural = _("checked screening tickets")
+
+    def __str__(self) -> str:
+        return f"pass #{self.pk}"

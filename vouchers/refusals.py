@@ -14,7 +14,10 @@ NOT_ON_LIST = "not_on_list"
 BIRTH_MISMATCH = "birth_mismatch"
 SCREENING_NOT_ALLOWED = "screening_not_allowed"
 NO_LIST = "no_list"
-CODES = (NOT_ON_LIST, BIRTH_MISMATCH, SCREENING_NOT_ALLOWED, NO_LIST)
+# Raised by the booking's hooks (vouchers.booking), not by voucher_check.
+VOUCHER_MISSING = "voucher_missing"
+SEX_MISMATCH = "sex_mismatch"
+CODES = (NOT_ON_LIST, BIRTH_MISMATCH, SCREENING_NOT_ALLOWED, NO_LIST, VOUCHER_MISSING, SEX_MISMATCH)
 
 _CALL = _("If you think this is wrong, phone %(centre)s on %(phone)s and we will help you.")
 
@@ -28,12 +31,12 @@ PAGES: dict[str, Refusal] = {
             ),
             _CALL,
         ),
-        status=200,
+        status=404,
     ),
     BIRTH_MISMATCH: Refusal(
         _("The date of birth does not match this screening ticket"),
         (_("Check the date of birth and type it again."), _CALL),
-        status=200,
+        status=404,
     ),
     SCREENING_NOT_ALLOWED: Refusal(
         _("This screening ticket is not for this screening"),
@@ -41,7 +44,7 @@ PAGES: dict[str, Refusal] = {
             _("Your screening ticket does not include this screening. Nothing was booked."),
             _CALL,
         ),
-        status=200,
+        status=409,
         links=((HOME, _("See the other screenings")),),
     ),
     NO_LIST: Refusal(
@@ -53,6 +56,22 @@ PAGES: dict[str, Refusal] = {
         status=503,
         links=((HOME, _("Back to the top page")),),
     ),
+    VOUCHER_MISSING: Refusal(
+        _("Please enter your screening ticket again"),
+        (
+            _(
+                "This screening is booked with the screening ticket (受診券) the city sent "
+                "you, and more than an hour has passed since it was checked. Nothing was booked."
+            ),
+        ),
+        status=403,
+        links=((HOME, _("Start again from the top page")),),
+    ),
+    SEX_MISMATCH: Refusal(
+        _("The sex does not match this screening ticket"),
+        (_("Choose the sex as registered with the city, as on your screening ticket."), _CALL),
+        status=409,
+    ),
 }
 
 DESK: dict[str, object] = {
@@ -60,4 +79,6 @@ DESK: dict[str, object] = {
     BIRTH_MISMATCH: _("The date of birth does not match this screening ticket."),
     SCREENING_NOT_ALLOWED: _("This screening ticket does not include this screening."),
     NO_LIST: _("No list of screening tickets has been imported yet."),
+    SEX_MISMATCH: _("The sex does not match this screening ticket."),
+    VOUCHER_MISSING: _("Enter the screening ticket number first."),
 }

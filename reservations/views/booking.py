@@ -53,6 +53,9 @@ from reservations.tokens import (
     new_form_token,
 )
 from reservations.views.http import allow, bad_request, page, private, public, refuse
+from vouchers import booking as voucher_booking
+from vouchers import views as voucher_views
+from vouchers.services import VoucherRefused
 
 
 @allow("GET")
@@ -206,6 +209,8 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
             services.refuse_if_held_for_lottery([slot], now)
         except HeldForLottery as held:
             return refuse(request, "held_for_lottery", reasons=[r.message for r in held.reasons])
+        if slot.screening_type.voucher_required:  # 受診券 mode: the voucher comes first
+            return redirect(reverse("vouchers:start", args=[slot.pk]))
         form = CitizenDetailsForm()
         return _details_page(request, slot, form, new_form_token(), now=now, switch_language=True)
 
@@ -226,6 +231,8 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
             status=400,
             refusal_links=_refusal_links(reasons),
         )
+    if refused := _voucher_refusal(request, form_token, [slot], details, now):
+        return refused
 
     state = BookingState(form_token, [slot.pk], BookingState.pack_details(details))
     chosen = previous.slot_ids[1:] if previous and previous.slot_ids[0] == slot.pk else []
@@ -235,6 +242,31 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
         extra = queries.slots_by_id(chosen) or []
         return _full_page(request, state, slot, now, chosen=[slot, *extra])
     return _extras_or_confirm(request, state, slot, details, chosen=chosen, now=now)
+
+
+def details_start(
+    request: HttpRequest, slot: Slot, *, form_token: str, initial: dict[str, object]
+) -> HttpResponse:
+    """Step 1 with what an earlier step already knows (the 受診券 step: birth date, sex)."""
+    form = CitizenDetailsForm(initial=initial)
+    return _details_page(request, slot, form, form_token, now=timezone.now())
+
+
+def _voucher_refusal(
+    request: HttpRequest,
+    form_token: str,
+    slots: Sequence[Slot],
+    details: CitizenDetails,
+    now: datetime,
+) -> HttpResponse | None:
+    """The 受診券 check of a booking (vouchers.booking); None when it passes or is not needed."""
+    try:
+        voucher_booking.booking_voucher(
+            form_token=form_token, slots=slots, details=details, now=now
+        )
+    except VoucherRefused as refused:
+        return voucher_views.refusal_page(request, refused.code, slots[0])
+    return None
 
 
 def _checked_details(
@@ -552,12 +584,20 @@ def book_confirm(request: HttpRequest) -> HttpResponse:
     details = state.person()
     now = timezone.now()
     try:
+        voucher = voucher_booking.booking_voucher(
+            form_token=state.form_token, slots=slots, details=details, now=now
+        )
+    except VoucherRefused as refused:
+        return voucher_views.refusal_page(request, refused.code, slots[0])
+    try:
         services.reservation_create(
             slots=slots,
             details=details,
             form_token=state.form_token,
             language="en" if is_english() else "ja",
             now=now,
+            voucher_number=voucher.number if voucher else "",
+            fee_class=voucher.fee_class if voucher else "",
         )
     except SlotFull as full:
         slot = _slot_or_404(full.slot.pk)

@@ -30,6 +30,10 @@ def staff_links(user: Any) -> list[dict[str, Any]]:
         links.append({"key": "reception", "url": "/staff/reception/", "label": _("Reception")})
     if held or user.is_superuser:
         links.append({"key": "lottery", "url": "/staff/lottery/", "label": _("Lottery rounds")})
+    if roles.HEALTH_CENTRE in held or roles.ADMINISTRATOR in held:
+        links.append(
+            {"key": "vouchers", "url": "/staff/vouchers/", "label": _("Screening ticket list")}
+        )
     if admin:
         links.append({"key": "audit", "url": "/staff/audit/", "label": _("Audit trail")})
         links.append({"key": "admin", "url": reverse("admin:index"), "label": _("Administration")})

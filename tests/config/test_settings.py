@@ -12,6 +12,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "kenshin.example.jp",
     "AUDIT_HMAC_KEY": "a" * 40,
     "LOTTERY_SEED_KEY": "ab" * 32,
+    "VOUCHER_HMAC_KEY": "v" * 40,
     "DATABASE_URL": "postgres://kenshin@127.0.0.1:5432/kenshin",
     "CACHE_URL": "redis://127.0.0.1:6379/0",
 }
@@ -55,6 +56,7 @@ def test_database_url_selects_postgresql():
         "ALLOWED_HOSTS",
         "AUDIT_HMAC_KEY",
         "LOTTERY_SEED_KEY",
+        "VOUCHER_HMAC_KEY",
         "DATABASE_URL",
         "CACHE_URL",
     ],

@@ -104,3 +104,16 @@ def test_a_voucher_screening_is_not_booked_without_a_voucher(clock):
     with pytest.raises(booking.NotEligible) as refused:
         booking.reservation_create(slots=[slot], details=details(), now=clock)
     assert refused.value.reasons[0].code == "voucher_required"
+
+
+def test_the_documented_example_row_has_every_column_in_order():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "export-format.md").read_text()
+    block = doc.split("### Example row (version 2)", 1)[1].split("```csv\n", 1)[1]
+    header, row = list(csv.reader(io.StringIO(block.split("```", 1)[0])))
+    assert header == HEADER
+    assert len(row) == len(HEADER)
+    assert row[22] == FORMAT_VERSION
+    for number, name in enumerate(HEADER, start=1):
+        assert f"| {number} | {name} |" in doc, name

@@ -60,6 +60,7 @@ SAME_IN_JAPANESE = {
 # are the role codes the code checks (health_centre, administrator); screening-type codes;
 # a reservation's language code; what axes stores for a missing header (<unknown>).
 DATA = {"root", "ua", "hanako", "example", "administrator", "lung", "breast", "stomach", "ja"}
+DATA |= {"colorectal", "cervical"}  # the types seeded inactive (reservations 0007)
 DATA |= {"unknown", "phone"}  # "phone": the device name tests.helpers.make_staff gives
 # Django's own gaps, which no catalogue reaches: the rows of its auto-created many-to-many
 # tables on a user's or group's delete page ("User-group の関連: User_groups object (1)").

@@ -19,6 +19,7 @@ def production_env() -> dict:
         "ALLOWED_HOSTS": "kenshin.example.jp",
         "AUDIT_HMAC_KEY": secrets.token_hex(32),
         "LOTTERY_SEED_KEY": secrets.token_hex(32),
+        "VOUCHER_HMAC_KEY": secrets.token_hex(32),
         # Parsed, not connected to: `check --deploy` needs no database or cache server.
         "DATABASE_URL": "postgres://kenshin@127.0.0.1:5432/kenshin",
         "CACHE_URL": "redis://127.0.0.1:6379/0",

@@ -3,7 +3,9 @@ import pytest
 from audit.context import AuditContext
 from core.roles import HEALTH_CENTRE
 from reservations.models import ScreeningType
-from tests.factories import ScreeningTypeFactory
+
+# The browser fixtures, for test_browser.py.
+from tests.browser.conftest import browser, new_page, place  # noqa: F401
 from tests.helpers import make_staff
 from vouchers import services
 
@@ -16,10 +18,17 @@ def list_file(*lines: str, header: str = HEADER, encoding: str = "cp932") -> byt
 
 @pytest.fixture
 def screenings(db):
-    """The seeded types with their 検診種別コード (migration reservations 0007)."""
-    return {st.code: st for st in ScreeningType.objects.all()} or {
-        "lung": ScreeningTypeFactory(code="lung", system_code="51")
-    }
+    """The seeded types with their 検診種別コード (migrations reservations 0002 and 0007),
+    seeded again when a transactional test before this one flushed them."""
+    import importlib
+
+    first = importlib.import_module("reservations.migrations.0002_seed_screening_types")
+    voucher = importlib.import_module("reservations.migrations.0007_voucher")
+    for row in [*first.SCREENINGS, *voucher.NEW_SCREENINGS]:
+        ScreeningType.objects.get_or_create(code=row["code"], defaults=row)
+    for code, system_code in voucher.SYSTEM_CODES.items():
+        ScreeningType.objects.filter(code=code).update(system_code=system_code)
+    return {st.code: st for st in ScreeningType.objects.all()}
 
 
 @pytest.fixture

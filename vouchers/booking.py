@@ -1,0 +1,90 @@
+"""The 受診券 step of the resident's booking, and the hooks the booking views call.
+
+A screening in 受診券 mode (ScreeningType.voucher_required) starts with 受診券番号 +
+生年月日 (vouchers.views.voucher_start) instead of the details form. A voucher that
+passes voucher_check is remembered for the booking's form token (VoucherPass); the
+details step refuses a date of birth or sex other than the list's, and the confirm step
+checks every voucher screening of the booking against the current list again and gives
+the reservation its 受診券番号 and fee class. An open booking passes every hook untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from reservations.eligibility import CitizenDetails
+from reservations.models import Slot
+from vouchers import refusals
+from vouchers.models import VoucherPass
+from vouchers.services import VoucherMatch, VoucherRefused, voucher_check
+
+PASS_LIFETIME = timedelta(hours=1)
+
+
+def needs_voucher(slots: Sequence[Slot]) -> bool:
+    return any(slot.screening_type.voucher_required for slot in slots)
+
+
+def pass_remember(*, form_token: str, match: VoucherMatch, now: datetime) -> None:
+    """Remember a checked voucher for this booking; passes that have expired are deleted."""
+    VoucherPass.objects.filter(expires_at__lte=now).delete()
+    VoucherPass.objects.update_or_create(
+        form_token=form_token, defaults={"number": match.number, "expires_at": now + PASS_LIFETIME}
+    )
+
+
+def booking_voucher(
+    *, form_token: str, slots: Sequence[Slot], details: CitizenDetails, now: datetime
+) -> VoucherMatch | None:
+    """The voucher this booking is made with, checked again now; None for an open booking.
+
+    Raises VoucherRefused: `voucher_missing` when the 受診券 step was not passed (or its
+    hour is over), else voucher_check's refusal for the first voucher screening that the
+    list (as it is now) does not allow with the details' date of birth, or `sex_mismatch`
+    when the details' sex is not the list's.
+    """
+    needed = [slot for slot in slots if slot.screening_type.voucher_required]
+    if not needed:
+        return None
+    voucher_pass = VoucherPass.objects.filter(form_token=form_token, expires_at__gt=now).first()
+    if voucher_pass is None:
+        raise VoucherRefused(refusals.VOUCHER_MISSING)
+    return _check_all(voucher_pass.number, needed, details, now)
+
+
+def desk_voucher(
+    *, number: str, slots: Sequence[Slot], details: CitizenDetails, now: datetime
+) -> VoucherMatch | None:
+    """The phone desk's check of the 受診券番号 a caller reads out; None for an open booking.
+
+    Raises VoucherRefused like booking_voucher (voucher_missing when no number was typed).
+    Not rate-limited: staff, signed in with a second factor, are not guessing.
+    """
+    needed = [slot for slot in slots if slot.screening_type.voucher_required]
+    if not needed:
+        return None
+    if not number.strip():
+        raise VoucherRefused(refusals.VOUCHER_MISSING)
+    return _check_all(number, needed, details, now)
+
+
+def _check_all(
+    number: str, needed: Sequence[Slot], details: CitizenDetails, now: datetime
+) -> VoucherMatch:
+    match = None
+    for slot in needed:
+        match = voucher_check(
+            number=number,
+            birth_date=details.birth_date,
+            screening_type=slot.screening_type,
+            now=now,
+        )
+    assert match is not None
+    if match.sex and details.sex != match.sex:
+        raise VoucherRefused(refusals.SEX_MISMATCH)
+    return match
+
+
+def pass_forget(*, form_token: str) -> None:
+    VoucherPass.objects.filter(form_token=form_token).delete()
