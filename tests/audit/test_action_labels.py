@@ -23,6 +23,7 @@ NOT_ACTIONS = {
     "waitingroom.ticket.refused": "a log line, not an audit record",
     "waitlist.lookup.failed": "a log line, not an audit record",
     "lottery.lookup.failed": "a log line, not an audit record",
+    "vouchers.list.commit": "the signing salt of the upload's commit token",
     "reservations.done.browser": "the signing salt of the done page's cookie",
     "reservations.booking.draft": "the signing salt of a details form kept for the language switch",
 }
