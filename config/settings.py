@@ -372,6 +372,8 @@ EMAIL_TIMEOUT = _read("EMAIL_TIMEOUT", env.int, 10)
 HEALTH_CENTRE_COPY_EMAIL = _read("HEALTH_CENTRE_COPY_EMAIL", env.str, "")
 MAIL_MAX_ATTEMPTS = _read("MAIL_MAX_ATTEMPTS", env.int, 8)
 REMINDER_DAYS_BEFORE = _read("REMINDER_DAYS_BEFORE", env.int, 3)
+# Booking for the family (reservations.group): how many people one booking may hold.
+GROUP_MAX_PEOPLE = _positive("GROUP_MAX_PEOPLE", 4)
 # Absolute base used in mails ("look up your booking at …"); requests are not available there.
 SITE_URL = _read("SITE_URL", env.str, "http://127.0.0.1:8000").rstrip("/")
 
