@@ -61,6 +61,8 @@ COLUMNS = [
     ("最終変更日時", "changed_at"),
     ("取消日時", "cancelled_at"),
     ("要確認", "check"),
+    # Booking for the family (reservations.group): columns after 22 are appended.
+    ("同時予約", "group"),
 ]
 HEADER = [header for header, _key in COLUMNS]
 KEYS = [key for _header, key in COLUMNS]
@@ -212,6 +214,9 @@ def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], boo
             _moment(record["reservation__cancelled_at"]) if change == CANCELLED else ""
         ),
     }
+    # 同時予約: the first member's reservation number links the members of one group.
+    group_number = record.get("reservation__group__first_number")
+    values["group"] = format_reservation_number(group_number) if group_number else ""
     checks = []
     for key in FREE_TEXT:
         values[key], reasons = clean_cell(values[key] or "", encoding=encoding)

@@ -71,6 +71,8 @@ ROW_FIELDS = (
     "slot__starts_at",
     "slot__ends_at",
     "slot__venue__name",
+    # Booking for the family: the 同時予約 column.
+    "reservation__group__first_number",
 )
 ROW_ORDER = (
     "slot__starts_at",

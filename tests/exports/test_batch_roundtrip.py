@@ -55,6 +55,7 @@ def _expected_rows(reservations, change):
                     ),
                     "取消日時": "",
                     "要確認": "",
+                    "同時予約": "",  # booked alone
                 }
             )
     return sorted(rows, key=lambda row: (row["受診日"], row["開始時刻"], row["予約番号"]))
