@@ -184,6 +184,30 @@ def _session_slots(chosen: Sequence[Slot], *, lock: bool = False) -> list[Slot]:
     return list(queryset.select_related("screening_type", "venue"))
 
 
+def session_choices(primary: Slot, now: datetime) -> list[Slot]:
+    """The chosen slot first, then for each other screening offered at the same venue on
+    the same day, its open time nearest to the chosen one: what each person may take."""
+    others: dict[int, Slot] = {}
+    for slot in (
+        Slot.objects.bookable(now)
+        .filter(
+            venue_id=primary.venue_id,
+            starts_at__date=primary.local_date,
+            screening_type__is_active=True,
+        )
+        .exclude(screening_type_id=primary.screening_type_id)
+        .select_related("screening_type", "venue")
+    ):
+        best = others.get(slot.screening_type_id)
+        distance = abs((slot.starts_at - primary.starts_at).total_seconds())
+        if best is None or distance < abs((best.starts_at - primary.starts_at).total_seconds()):
+            others[slot.screening_type_id] = slot
+    ordered = sorted(
+        others.values(), key=lambda s: (s.screening_type.display_order, s.screening_type.code)
+    )
+    return [primary, *ordered]
+
+
 def sessions_that_fit(
     *,
     chosen: Sequence[Slot],

@@ -33,6 +33,7 @@ from reservations.group import (
     check_group,
     place_people,
     reservation_create_group,
+    session_choices,
     sessions_that_fit,
 )
 from reservations.group_forms import GroupForms, GroupState, people_count, person_label
@@ -45,30 +46,6 @@ from reservations.views.http import allow, bad_request, page, private, refuse
 # Its own cookie and salt: a single booking's done cookie is never a group's, nor back.
 GROUP_DONE_COOKIE = "kenshin_group_done"
 GROUP_DONE_SALT = "reservations.group.done.browser"
-
-
-def _session_choices(primary: Slot, now: datetime) -> list[Slot]:
-    """The chosen slot first, then for each other screening offered at the same venue on
-    the same day, its open time nearest to the chosen one: what each person may take."""
-    others: dict[int, Slot] = {}
-    for slot in (
-        Slot.objects.bookable(now)
-        .filter(
-            venue_id=primary.venue_id,
-            starts_at__date=primary.local_date,
-            screening_type__is_active=True,
-        )
-        .exclude(screening_type_id=primary.screening_type_id)
-        .select_related("screening_type", "venue")
-    ):
-        best = others.get(slot.screening_type_id)
-        distance = abs((slot.starts_at - primary.starts_at).total_seconds())
-        if best is None or distance < abs((best.starts_at - primary.starts_at).total_seconds()):
-            others[slot.screening_type_id] = slot
-    ordered = sorted(
-        others.values(), key=lambda s: (s.screening_type.display_order, s.screening_type.code)
-    )
-    return [primary, *ordered]
 
 
 def _choices(session: Sequence[Slot]) -> list[tuple[int, str]]:
@@ -114,7 +91,7 @@ def group_book(request: HttpRequest, slot_id: int) -> HttpResponse:
     now = timezone.now()
     if primary.window_state(now) != SlotState.OPEN or primary.remaining <= 0:
         return _slot_unavailable(request, primary, now)
-    session = _session_choices(primary, now)
+    session = session_choices(primary, now)
     if request.method != "POST":
         forms = GroupForms.build(count=2, screenings=_choices(session))
         return _details_page(request, primary, forms, new_form_token())
@@ -268,7 +245,7 @@ def group_edit(request: HttpRequest) -> HttpResponse:
         return bad_request(request)
     state, slots = loaded
     primary = slots[0]
-    session = _session_choices(primary, timezone.now())
+    session = session_choices(primary, timezone.now())
     forms = GroupForms.build(count=len(state.people), screenings=_choices(session), initial=state)
     return _details_page(request, primary, forms, state.form_token)
 
