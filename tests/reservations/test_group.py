@@ -229,3 +229,13 @@ def test_single_booking_is_unchanged_and_belongs_to_no_group():
     reservation = services.reservation_create(slots=[slot], details=mother()).reservation
     assert reservation.group is None and reservation.group_position is None
     assert Notification.objects.filter(reservation=reservation).count() == 1
+
+
+def test_the_contact_details_are_purged_with_the_last_member():
+    from reservations import retention
+
+    (slot,) = session([5])
+    result = book([slot], [father(), mother()])
+    retention.reservations_purge(now=slot.starts_at + timedelta(days=400))
+    assert not Reservation.objects.exists()
+    assert not ReservationGroup.objects.filter(pk=result.group.pk).exists()
