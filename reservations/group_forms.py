@@ -32,7 +32,7 @@ from reservations.forms import (
 from reservations.group import GroupContact
 from reservations.tokens import SIGNED_MAX_LENGTH, STATE_MAX_AGE, is_form_token
 
-GROUP_SALT = "reservations.group.state"
+GROUP_SALT = "reservations.group.booking.state"
 # The first page shows this many people; "add another person" adds one at a time.
 FIRST_PEOPLE = 2
 # Copied from the first person when "same as the first person" is ticked.
