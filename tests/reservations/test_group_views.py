@@ -240,3 +240,30 @@ def test_english_group_pages_are_in_english(client, lung_slot):
 
 def test_state_is_signed_with_its_own_salt():
     assert GROUP_SALT not in ("reservations.booking.state",)
+
+
+def test_the_check_page_switches_language_with_everything_kept(client, lung_slot):
+    data = form_data(client, lung_slot, FATHER, MOTHER)
+    check = client.post(reverse("reservations:group_book", args=[lung_slot.pk]), data)
+    text = check.content.decode()
+    action = re.search(r'<form[^>]*action="(/en/book/family/language/)"', text)
+    assert action is not None
+    english = client.post(action.group(1), {"state": state_of(check)})
+    assert english.status_code == 200
+    assert "Person 2" in english.content.decode() and "山田 花子" in english.content.decode()
+
+
+def test_a_full_time_spills_into_the_next_time_shown_on_the_check_page(client, lung_slot):
+    later = SlotFactory(
+        screening_type=lung_slot.screening_type,
+        venue=lung_slot.venue,
+        starts_at=lung_slot.starts_at + timedelta(minutes=30),
+    )
+    Slot.objects.filter(pk=lung_slot.pk).update(capacity=1)
+    data = form_data(client, lung_slot, FATHER, MOTHER)
+    check = client.post(reverse("reservations:group_book", args=[lung_slot.pk]), data)
+    assert check.status_code == 200
+    assert "9:30" in visible(check)
+    client.post(reverse("reservations:group_confirm"), {"state": state_of(check)})
+    slots = [m.items.get().slot_id for m in Reservation.objects.order_by("group_position")]
+    assert slots == [lung_slot.pk, later.pk]
