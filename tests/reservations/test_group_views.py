@@ -267,3 +267,17 @@ def test_a_full_time_spills_into_the_next_time_shown_on_the_check_page(client, l
     client.post(reverse("reservations:group_confirm"), {"state": state_of(check)})
     slots = [m.items.get().slot_id for m in Reservation.objects.order_by("group_position")]
     assert slots == [lung_slot.pk, later.pk]
+
+
+def test_group_pages_are_never_cached(client, lung_slot):
+    page = client.get(reverse("reservations:group_book", args=[lung_slot.pk]))
+    assert "private" in page["Cache-Control"] and "no-store" in page["Cache-Control"]
+    check = client.post(
+        reverse("reservations:group_book", args=[lung_slot.pk]),
+        form_data(client, lung_slot, FATHER, MOTHER),
+    )
+    assert "no-store" in check["Cache-Control"]
+
+
+def test_an_unknown_or_withdrawn_slot_is_not_found(client, lung_slot):
+    assert client.get(reverse("reservations:group_book", args=[999999])).status_code == 404
