@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -39,13 +40,21 @@ from reservations.group import (
 from reservations.group_forms import GroupForms, GroupState, people_count, person_label
 from reservations.language import is_english, screening_name
 from reservations.models import ReservationGroup, Slot, SlotState
-from reservations.tokens import DONE_MAX_AGE, is_form_token, new_form_token
+from reservations.tokens import (
+    DONE_MAX_AGE,
+    SIGNED_MAX_LENGTH,
+    STATE_MAX_AGE,
+    is_form_token,
+    new_form_token,
+)
 from reservations.views.booking import _refusal_links, _slot_or_404, _slot_unavailable
 from reservations.views.http import allow, bad_request, page, private, refuse
 
 # Its own cookie and salt: a single booking's done cookie is never a group's, nor back.
 GROUP_DONE_COOKIE = "kenshin_group_done"
 GROUP_DONE_SALT = "reservations.group.done.browser"
+# The details page as typed, for its language switch (as tokens.DetailsDraft for one person).
+GROUP_DRAFT_SALT = "reservations.group.details.draft"
 
 
 def _choices(session: Sequence[Slot]) -> list[tuple[int, str]]:
@@ -61,8 +70,25 @@ def _details_page(
     status: int = 200,
     extra_errors: Sequence[str] = (),
     refusal_links: Sequence[tuple[str, str]] = (),
+    checked: bool = True,
 ) -> HttpResponse:
     bound = forms.contact.is_bound
+    switch: tuple[str, dict[str, str]] | None = None
+    if bound:  # what was typed, in a signed draft, for the header's language switch
+        sent = cast(QueryDict, forms.contact.data)
+        typed = {
+            key: sent.getlist(key)
+            for key in sent
+            if key not in ("csrfmiddlewaretoken", "add", "remove")
+        }
+        typed["people"] = [str(len(forms.people))]
+        draft = signing.dumps(
+            {"slot": primary.pk, "data": typed, "checked": checked},
+            salt=GROUP_DRAFT_SALT,
+            compress=True,
+        )
+        if len(draft) <= SIGNED_MAX_LENGTH:
+            switch = ("reservations:group_language", {"draft": draft})
     return page(
         request,
         "reservations/group_details.html",
@@ -79,6 +105,7 @@ def _details_page(
         },
         status=status,
         switch_language=not bound,
+        language_switch=switch,
     )
 
 
@@ -96,22 +123,40 @@ def group_book(request: HttpRequest, slot_id: int) -> HttpResponse:
         forms = GroupForms.build(count=2, screenings=_choices(session))
         return _details_page(request, primary, forms, new_form_token())
 
-    form_token = request.POST.get("form_token", "")
-    count = people_count(request.POST.get("people"))
+    return _details_posted(request, primary, session, request.POST, now=now)
+
+
+def _details_posted(
+    request: HttpRequest,
+    primary: Slot,
+    session: list[Slot],
+    data: QueryDict,
+    *,
+    now: datetime,
+    checked: bool = True,
+) -> HttpResponse:
+    """The details page as sent (`data`): more or fewer people, or checked and on to the
+    check page; `checked=False` shows it again as typed (the language switch)."""
+    form_token = data.get("form_token", "")
+    count = people_count(data.get("people"))
     if not is_form_token(form_token) or count is None:
         return bad_request(request)
-    if "add" in request.POST or "remove" in request.POST:
-        # More or fewer people: what was typed stays, the new block is empty.
-        count = min(count + 1, settings.GROUP_MAX_PEOPLE) if "add" in request.POST else count - 1
-        forms = GroupForms.build(request.POST, count=max(count, 1), screenings=_choices(session))
+    if "add" in data or "remove" in data or not checked:
+        # More or fewer people (or the same page in the other language): what was typed
+        # stays, unchecked; a new block is empty.
+        if "add" in data:
+            count = min(count + 1, settings.GROUP_MAX_PEOPLE)
+        elif "remove" in data:
+            count -= 1
+        forms = GroupForms.build(data, count=max(count, 1), screenings=_choices(session))
         for form in [forms.contact, *forms.people]:
             # Nothing is checked yet: what was typed is shown as it was, without errors.
             form.errors.clear()
-        if "add" in request.POST:
+        if "add" in data:
             forms.people[-1].data, forms.people[-1].is_bound = {}, False
-        return _details_page(request, primary, forms, form_token)
+        return _details_page(request, primary, forms, form_token, checked=False)
 
-    forms = GroupForms.build(request.POST, count=count, screenings=_choices(session))
+    forms = GroupForms.build(data, count=count, screenings=_choices(session))
     if not forms.is_valid():
         return _details_page(request, primary, forms, form_token, status=400)
     people = forms.details()
@@ -253,12 +298,35 @@ def group_edit(request: HttpRequest) -> HttpResponse:
 @allow("POST")
 @private
 def group_language(request: HttpRequest) -> HttpResponse:
-    """The header's language switch on the check page: the same page, other language."""
+    """The header's language switch on a page reached by POST: the details page as typed
+    (a signed draft), or the check page (the signed state), in the other language."""
+    if "draft" in request.POST:
+        return _details_again(request)
     loaded = _load(request)
     if loaded is None:
         return bad_request(request)
     state, slots = loaded
     return _confirm_or_full(request, state, slots, timezone.now())
+
+
+def _details_again(request: HttpRequest) -> HttpResponse:
+    value = request.POST.get("draft", "")
+    try:
+        if len(value) > SIGNED_MAX_LENGTH:
+            raise signing.BadSignature("oversized draft")
+        draft = signing.loads(value, salt=GROUP_DRAFT_SALT, max_age=STATE_MAX_AGE)
+        data = QueryDict(mutable=True)
+        for key, values in dict(draft["data"]).items():
+            data.setlist(str(key), [str(v) for v in values])
+        slot_id, checked = int(draft["slot"]), bool(draft["checked"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return bad_request(request)
+    primary = _slot_or_404(slot_id)
+    now = timezone.now()
+    if primary.window_state(now) != SlotState.OPEN or primary.remaining <= 0:
+        return _slot_unavailable(request, primary, now)
+    session = session_choices(primary, now)
+    return _details_posted(request, primary, session, data, now=now, checked=checked)
 
 
 @allow("POST")

@@ -281,3 +281,34 @@ def test_group_pages_are_never_cached(client, lung_slot):
 
 def test_an_unknown_or_withdrawn_slot_is_not_found(client, lung_slot):
     assert client.get(reverse("reservations:group_book", args=[999999])).status_code == 404
+
+
+def _switch(client, response):
+    text = response.content.decode()
+    action = re.search(r'<form[^>]*action="(/en/book/family/language/)"', text).group(1)
+    draft = re.search(r'name="draft" value="([^"]+)"', text).group(1)
+    return client.post(action, {"draft": draft})
+
+
+def test_the_details_page_with_errors_switches_language_with_everything_typed(client, lung_slot):
+    data = form_data(client, lung_slot, FATHER, {"name": "山田 花子"})
+    page = client.post(reverse("reservations:group_book", args=[lung_slot.pk]), data)
+    english = _switch(client, page)
+    assert english.status_code == 400
+    assert "There is a problem" in visible(english)
+    assert "Person 2 (山田 花子)" in visible(english)
+    assert 'value="山田 太郎"' in english.content.decode()
+
+
+def test_an_added_person_survives_the_language_switch_unchecked(client, lung_slot):
+    data = form_data(client, lung_slot, FATHER, {}, add="1")
+    page = client.post(reverse("reservations:group_book", args=[lung_slot.pk]), data)
+    english = _switch(client, page)
+    assert english.status_code == 200
+    assert "Person 3" in english.content.decode()
+    assert "error-summary" not in english.content.decode()
+
+
+def test_a_forged_details_draft_is_a_bad_request(client):
+    response = client.post(reverse("reservations:group_language"), {"draft": "forged"})
+    assert response.status_code == 400
