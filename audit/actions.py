@@ -42,6 +42,7 @@ LABELS: dict[str, Promise] = {
     "citizens.citizen.listed": _("Residents' names and phones listed"),
     "reservations.reservation.viewed": _("Reservation opened"),
     "reservations.reservation.searched": _("Reservations searched"),
+    "reservations.reservation_group.viewed": _("Booking for several people opened"),
     "reservations.reservation.booked": _("Reservation made by staff"),
     "reservations.reservation.booked_by_phone": _("Reservation made at the phone desk"),
     "reservations.reservation.booked_by_lottery": _("Reservation made by a lottery draw"),

@@ -379,6 +379,8 @@ REMINDER_DAYS_BEFORE = _read("REMINDER_DAYS_BEFORE", env.int, 3)
 # How long a waiting-list offer holds its place (shorter near the booking close; see
 # waitlist.services.offer_expiry).
 WAITLIST_OFFER_HOURS = _positive("WAITLIST_OFFER_HOURS", 24)
+# Booking for the family (reservations.group): how many people one booking may hold.
+GROUP_MAX_PEOPLE = _positive("GROUP_MAX_PEOPLE", 4)
 # Absolute base used in mails ("look up your booking at …"); requests are not available there.
 SITE_URL = _read("SITE_URL", env.str, "http://127.0.0.1:8000").rstrip("/")
 

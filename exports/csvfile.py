@@ -84,6 +84,8 @@ COLUMNS = [
     ("取消理由", "cancel_reason"),
     ("費用", "fee"),
     ("費用理由", "fee_reason"),
+    # Booking for the family (reservations.group): columns after 22 are appended.
+    ("同時予約", "group"),
 ]
 HEADER = [header for header, _key in COLUMNS]
 KEYS = [key for _header, key in COLUMNS]
@@ -280,6 +282,9 @@ def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], boo
     }
     fee = _fee(record, birth_date, starts.date())
     values["fee"], values["fee_reason"] = str(fee.amount), fees.EXPORT_LABELS[fee.reason_code]
+    # 同時予約: the first member's reservation number links the members of one group.
+    group_number = record.get("reservation__group__first_number")
+    values["group"] = format_reservation_number(group_number) if group_number else ""
     checks = []
     for key in FREE_TEXT:
         values[key], reasons = clean_cell(values[key] or "", encoding=encoding)

@@ -82,6 +82,8 @@ ROW_FIELDS = (
     "screening_type__fee",
     "screening_type__free_from_age",
     "screening_type__free_coupon_age",
+    # Booking for the family: the 同時予約 column.
+    "reservation__group__first_number",
 )
 ROW_ORDER = (
     "slot__starts_at",

@@ -622,3 +622,7 @@ class NotificationAdmin(admin.ModelAdmin):
                 _("%(n)s selected messages had not failed and were left as they were.")
                 % {"n": len(selected) - retried},
             )
+
+
+# Bookings for several people (reservations.group): read only.
+from reservations import group_admin as group_admin  # noqa: E402

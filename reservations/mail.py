@@ -128,6 +128,39 @@ def _context(notification: Notification, language: str) -> dict[str, Any]:
     }
 
 
+def _group_context(notification: Notification, language: str) -> dict[str, Any]:
+    """A group's one confirmation (reservations.group): the first member's day and venue,
+    and every member's number and times. By position only (1人目, 2人目 …), never by
+    name: the done page and its printout pair each position with its name."""
+    context = _context(notification, language)
+    group = notification.reservation.group
+    members = (
+        group.members.select_related("citizen").order_by("group_position")
+        if group is not None
+        else Reservation.objects.filter(pk=notification.reservation.pk)
+    )
+    context["members"] = [
+        {
+            "position": (member.group_position or 0) + 1,
+            "number": format_reservation_number(member.number),
+            "cancelled": not member.is_live,
+            "screenings": [
+                {
+                    "name": translated(item.screening_type, "name"),
+                    "starts": time_text(item.slot.starts_at),
+                    "ends": time_text(item.slot.ends_at),
+                    "fee_text": fee_text(
+                        fee_for(item.screening_type, member.citizen.birth_date, item.slot.local_date)
+                    ),
+                }
+                for item in _items(member)
+            ],
+        }
+        for member in members
+    ]
+    return context
+
+
 def _tidy(text: str) -> str:
     """Template tags leave blank lines behind: at most one empty line in a row."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
@@ -147,17 +180,21 @@ def build_message(notification: Notification) -> mail.EmailMultiAlternatives:
     The health-centre copy is always Japanese and goes to HEALTH_CENTRE_COPY_EMAIL.
     """
     reservation = notification.reservation
+    prefix, build = "", _context
     if notification.kind == Notification.Kind.HEALTH_CENTRE_COPY:
         folder, language = "health_centre", "ja"
         recipient = settings.HEALTH_CENTRE_COPY_EMAIL
     else:
         language = reservation.language if reservation.language in LANGUAGES else "ja"
         folder, recipient = language, reservation.citizen.email
+    if notification.kind == Notification.Kind.GROUP_CONFIRMATION and reservation.group:
+        # To whoever booked the group, about all of its members (reservations.group).
+        prefix, build, recipient = "group_", _group_context, reservation.group.contact_email
     with translation.override(language):
-        context = _context(notification, language)
-        subject = render_to_string(f"reservations/mail/{folder}/subject.txt", context)
-        text = _tidy(render_to_string(f"reservations/mail/{folder}/body.txt", context))
-        html = render_to_string(f"reservations/mail/{folder}/body.html", context)
+        context = build(notification, language)
+        subject = render_to_string(f"reservations/mail/{folder}/{prefix}subject.txt", context)
+        text = _tidy(render_to_string(f"reservations/mail/{folder}/{prefix}body.txt", context))
+        html = render_to_string(f"reservations/mail/{folder}/{prefix}body.html", context)
     message = mail.EmailMultiAlternatives(
         # One line, whatever the template's whitespace: a newline would break the header.
         subject=" ".join(subject.split()),

@@ -296,6 +296,37 @@ def format_reservation_number(number: str) -> str:
     return "-".join(number[i : i + 4] for i in range(0, len(number), 4))
 
 
+class ReservationGroup(models.Model):
+    """Several people booked in one sitting (家族・代理予約): a daughter for both parents.
+
+    Each person screened still has their own Reservation, number and Citizen row (each
+    can look up, move or cancel theirs alone); the group only ties them together and
+    holds who booked them, who need not be screened: one confirmation mail goes to
+    `contact_email`. `first_number` is the first member's reservation number, the name
+    the export gives the group (同時予約) and staff read over the phone.
+    """
+
+    contact_name = models.CharField(_("contact name"), max_length=60)
+    contact_phone = models.CharField(_("contact phone"), max_length=30)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    first_number = models.CharField(
+        _("first member's reservation number"), max_length=RESERVATION_NUMBER_DIGITS
+    )
+    channel = models.CharField(_("channel"), max_length=10, default="web")
+    language = models.CharField(_("language"), max_length=5, default="ja")
+    # As Reservation.form_token: a replayed submit finds the group it already made.
+    form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("booked at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("booking for several people")
+        verbose_name_plural = _("bookings for several people")
+
+    def __str__(self) -> str:
+        return format_reservation_number(self.first_number)
+
+
 class Reservation(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
@@ -354,6 +385,19 @@ class Reservation(models.Model):
         default="",
         editable=False,
     )
+    # Booked together with others (reservations.group); 0 is the first person.
+    group = models.ForeignKey(
+        ReservationGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="members",
+        verbose_name=_("booked together"),
+    )
+    group_position = models.PositiveSmallIntegerField(
+        _("place in the group"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -365,6 +409,14 @@ class Reservation(models.Model):
                 condition=(Q(status="cancelled", cancelled_at__isnull=False))
                 | (Q(status="confirmed", cancelled_at__isnull=True)),
                 name="reservation_cancelled_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(group__isnull=True, group_position__isnull=True)
+                | Q(group__isnull=False, group_position__isnull=False),
+                name="reservation_group_position_with_group",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "group_position"], name="reservation_one_member_per_position"
             ),
         ]
 
@@ -465,6 +517,9 @@ class Notification(models.Model):
         REMINDER = "reminder", _("Reminder")
         HEALTH_CENTRE_COPY = "hc_copy", _("Copy to the health centre")
         CALLED_OFF = "called_off", _("Session called off")
+        # One mail to the person who booked several people (ReservationGroup), listing
+        # them all; queued on the first member's reservation.
+        GROUP_CONFIRMATION = "group_confirmation", _("Confirmation of a booking for several people")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -97,6 +97,7 @@ RESIDENT_KINDS = (
     Notification.Kind.CANCELLATION,
     Notification.Kind.REMINDER,
     Notification.Kind.CALLED_OFF,
+    Notification.Kind.GROUP_CONFIRMATION,
 )
 
 
@@ -361,6 +362,15 @@ def _verdict(notification: Notification, *, now: datetime) -> tuple[str, object]
     if kind == Notification.Kind.HEALTH_CENTRE_COPY:
         if not settings.HEALTH_CENTRE_COPY_EMAIL:
             return "skip", "no health-centre address configured"
+        return "send", None
+    if kind == Notification.Kind.GROUP_CONFIRMATION:
+        # The group's one mail goes to its contact, about every member: sent while any
+        # member's booking stands (reservations.group).
+        group = reservation.group
+        if group is None or not group.contact_email:
+            return "skip", "no address to send to"
+        if not group.members.filter(status=Reservation.Status.CONFIRMED).exists():
+            return "skip", "reservation cancelled"
         return "send", None
     if not reservation.citizen.email:
         return "skip", "no address to send to"

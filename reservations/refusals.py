@@ -176,6 +176,29 @@ DESK: dict[str, Text] = {
 }
 
 
+# Booking for the family (reservations.group).
+PAGES["group_not_eligible"] = Refusal(
+    _("Not everyone can be booked"),
+    (
+        _(
+            "Nobody has been booked: a booking for several people is made for all of them "
+            "or for none. The reasons, person by person:"
+        ),
+    ),
+    links=((HOME, _("Start again from the top page")),),
+)
+DESK.update(
+    {
+        "group_not_eligible": _("Not everyone can be booked: see the messages by each person."),
+        "group_same_person_twice": _("The same person is in the list twice."),
+        "group_does_not_fit": _(
+            "This session has too few places left for everyone. Nobody was booked."
+        ),
+        "group_too_large": _("Too many people for one booking."),
+    }
+)
+
+
 def desk_message(code: str, *, moving: bool = False, dropping: bool = False) -> str:
     """The desk's line for `code`; a move's or a drop's own wording where it has one."""
     if moving and f"move_{code}" in DESK:

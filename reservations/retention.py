@@ -24,6 +24,7 @@ from citizens.models import Citizen
 from reservations.models import (
     Notification,
     Reservation,
+    ReservationGroup,
     ReservationItem,
     ScreeningHistory,
     ScreeningType,
@@ -89,6 +90,8 @@ def reservations_purge(
             kept = screening_history_keep(reservation_ids=ids)
             _total, deleted = Reservation.objects.filter(pk__in=ids).delete()
             citizens, _ = Citizen.objects.filter(pk__in=[c for _pk, c in chunk]).delete()
+            # A group's contact details (reservations.group) go with its last member.
+            ReservationGroup.objects.filter(members__isnull=True).delete()
             counts = {
                 "reservations": deleted.get(Reservation._meta.label, 0),
                 "citizens": citizens,

@@ -40,6 +40,7 @@ from reservations.freed_places import places_freed
 from reservations.models import (
     Notification,
     Reservation,
+    ReservationGroup,
     ReservationItem,
     ScreeningType,
     Slot,
@@ -114,9 +115,10 @@ def _release_place(slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
 
 
-def _queue_notification(reservation: Reservation, kind: str) -> None:
-    """Outbox rows, inside the caller's transaction (see Notification)."""
-    if reservation.citizen.email:
+def _queue_notification(reservation: Reservation, kind: str, *, resident: bool = True) -> None:
+    """Outbox rows, inside the caller's transaction (see Notification); `resident=False`
+    queues only the health centre's copy (a group's members share one mail)."""
+    if resident and reservation.citizen.email:
         Notification.objects.create(reservation=reservation, kind=kind)
     if settings.HEALTH_CENTRE_COPY_EMAIL and kind != Notification.Kind.REMINDER:
         Notification.objects.create(
@@ -214,37 +216,16 @@ def reservation_create(
                     _take_place(slot, now, check_window=not by_lottery)
                 except SlotFull:
                     raise SlotFull(slot, []) from None
-            citizen = Citizen.objects.create(
-                name=details.name,
-                furigana=details.furigana,
-                birth_date=details.birth_date,
-                sex=details.sex,
-                postal_code=details.postal_code,
-                address=details.address,
-                phone=details.phone,
-                email=details.email,
-            )
-            reservation = Reservation.objects.create(
-                number=_unused_reservation_number(),
-                citizen=citizen,
+            reservation = store_reservation(
+                slots=slots,
+                details=details,
                 channel=channel,
                 booked_by=booked_by,
                 language=language,
                 form_token=form_token or None,
-                created_at=now,
-                changed_at=now,
+                now=now,
                 voucher_number=voucher_number,
                 fee_class=fee_class,
-            )
-            ReservationItem.objects.bulk_create(
-                ReservationItem(
-                    reservation=reservation,
-                    slot=slot,
-                    screening_type_id=slot.screening_type_id,
-                    fiscal_year=slot.fiscal_year,
-                    person_key=details.person_key,
-                )
-                for slot in slots
             )
             _queue_notification(reservation, Notification.Kind.CONFIRMATION)
             actions: dict[str, str] = {
@@ -270,6 +251,61 @@ def reservation_create(
         raise
     log.info("reservation.created id=%s slots=%s channel=%s", reservation.pk, len(slots), channel)
     return BookingResult(reservation, created=True)
+
+
+def store_reservation(
+    *,
+    slots: list[Slot],
+    details: CitizenDetails,
+    channel: str,
+    booked_by: User | None,
+    language: str,
+    now: datetime,
+    form_token: str | None = None,
+    group: ReservationGroup | None = None,
+    group_position: int | None = None,
+    voucher_number: str = "",
+    fee_class: str = "",
+) -> Reservation:
+    """The rows of one person's booking: citizen, reservation (with a fresh number) and
+    items. Inside the caller's transaction, after the caller has taken the places; it
+    takes none itself and queues no mail (reservation_create and reservation_create_group
+    each say what is sent)."""
+    citizen = Citizen.objects.create(
+        name=details.name,
+        furigana=details.furigana,
+        birth_date=details.birth_date,
+        sex=details.sex,
+        postal_code=details.postal_code,
+        address=details.address,
+        phone=details.phone,
+        email=details.email,
+    )
+    reservation = Reservation.objects.create(
+        number=_unused_reservation_number(),
+        citizen=citizen,
+        channel=channel,
+        booked_by=booked_by,
+        language=language,
+        form_token=form_token,
+        created_at=now,
+        changed_at=now,
+        group=group,
+        group_position=group_position,
+        voucher_number=voucher_number,
+        fee_class=fee_class,
+    )
+    ReservationItem.objects.bulk_create(
+        ReservationItem(
+            reservation=reservation,
+            slot=slot,
+            screening_type_id=slot.screening_type_id,
+            fiscal_year=slot.fiscal_year,
+            person_key=details.person_key,
+        )
+        for slot in slots
+    )
+    return reservation
 
 
 class AuditWriteFailed(RuntimeError):

@@ -19,6 +19,14 @@ urlpatterns = [
     path("book/done/", views.book_done, name="book_done"),
     path("book/done/print/", views.book_done_print, name="book_done_print"),
     path("book/done/<str:token>/", views.book_done_old_address, name="book_done_old_address"),
+    # Booking for the family (reservations.views.group): several people at once.
+    path("book/<int:slot_id>/family/", views.group_book, name="group_book"),
+    path("book/family/edit/", views.group_edit, name="group_edit"),
+    path("book/family/choose/", views.group_choose, name="group_choose"),
+    path("book/family/confirm/", views.group_confirm, name="group_confirm"),
+    path("book/family/language/", views.group_language, name="group_language"),
+    path("book/family/done/", views.group_done, name="group_done"),
+    path("book/family/done/print/", views.group_done_print, name="group_done_print"),
     # The language switch of the steps above: the same step in the other language.
     path("book/language/", views.book_language, name="book_language"),
     # Look-up with reservation number + date of birth, then cancel, drop a screening or move.

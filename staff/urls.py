@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staff import desk, no_email, views
+from staff import desk, desk_group, no_email, views
 
 app_name = "staff"
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("desk/", desk.desk_search, name="desk"),
     path("desk/book/", desk.desk_book, name="desk_book"),
     path("desk/find/", desk.desk_find, name="desk_find"),
+    # Several people at once (家族・代理予約).
+    path("desk/family/", desk_group.desk_group_book, name="desk_group_book"),
     path("desk/reservations/<int:pk>/", desk.desk_reservation, name="desk_reservation"),
     path("desk/reservations/<int:pk>/move/", desk.desk_move, name="desk_move"),
     path(

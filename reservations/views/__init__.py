@@ -14,6 +14,15 @@ from reservations.views.booking import (
     book_language,
     home,
 )
+from reservations.views.group import (
+    group_book,
+    group_choose,
+    group_confirm,
+    group_done,
+    group_done_print,
+    group_edit,
+    group_language,
+)
 from reservations.views.lookup import cancel, drop, lookup, manage, move, move_times
 
 __all__ = [
@@ -29,6 +38,13 @@ __all__ = [
     "book_language",
     "cancel",
     "drop",
+    "group_book",
+    "group_choose",
+    "group_confirm",
+    "group_done",
+    "group_done_print",
+    "group_edit",
+    "group_language",
     "home",
     "lookup",
     "manage",

@@ -59,6 +59,7 @@ def _expected_rows(reservations, change):
                     "取消理由": "",
                     "費用": str(item.screening_type.fee),
                     "費用理由": "通常",
+                    "同時予約": "",  # booked alone
                 }
             )
     return sorted(rows, key=lambda row: (row["受診日"], row["開始時刻"], row["予約番号"]))
