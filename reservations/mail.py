@@ -150,7 +150,9 @@ def _group_context(notification: Notification, language: str) -> dict[str, Any]:
                     "starts": time_text(item.slot.starts_at),
                     "ends": time_text(item.slot.ends_at),
                     "fee_text": fee_text(
-                        fee_for(item.screening_type, member.citizen.birth_date, item.slot.local_date)
+                        fee_for(
+                            item.screening_type, member.citizen.birth_date, item.slot.local_date
+                        )
                     ),
                 }
                 for item in _items(member)
