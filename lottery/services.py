@@ -72,8 +72,11 @@ def round_candidate_slots(
     first_date: date | None,
     last_date: date | None,
 ) -> list[int]:
-    """The slots a round over these screenings, venues (none = all) and dates would hold."""
-    slots = Slot.objects.filter(screening_type_id__in=screening_type_ids)
+    """The slots a round over these screenings, venues (none = all) and dates would hold;
+    never a 受診券 screening's (its bookings need the resident's ticket number)."""
+    slots = Slot.objects.filter(
+        screening_type_id__in=screening_type_ids, screening_type__voucher_required=False
+    )
     if venue_ids:
         slots = slots.filter(venue_id__in=venue_ids)
     if first_date:
@@ -498,7 +501,17 @@ def round_draw(
             raise DrawTooEarly("the application window has not closed")
         seed = open_seed(bytes(round_.seed_ciphertext), round_.commitment)
         slots = round_slots(round_)
-        places = {slot_id: slot.remaining for slot_id, slot in slots.items()}
+        # A session the health centre called off (reception.call_off), or a screening
+        # switched to 受診券 mode after the round was made, has no place to give: the
+        # booking would refuse it, and the whole draw with it.
+        places = {
+            slot_id: (
+                0
+                if slot.called_off_at is not None or slot.screening_type.voucher_required
+                else slot.remaining
+            )
+            for slot_id, slot in slots.items()
+        }
         rows = list(round_.round_slots.all())
         for row in rows:
             row.places_at_draw = places.get(row.slot_id, 0)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils import timezone
 import audit
 from reception.models import Attendance
 from reception.queries import day_bounds
+from reservations.freed_places import places_freed
 from reservations.models import Notification, Reservation, ReservationItem, Slot, Venue
 from reservations.page_cache import public_pages_changed
 
@@ -218,6 +220,14 @@ def call_off(
             Slot.objects.filter(pk=held_slot, booked__gte=released[held_slot]).update(
                 booked=F("booked") - released[held_slot]
             )
+        if apps.is_installed("waitlist"):
+            from waitlist.services import offers_withdraw
+
+            # Places held for waiting-list offers on these sessions are gone with them.
+            offers_withdraw(slot_ids=slot_ids, now=now)
+        # The places a set partner's session (not called off) got back go to its waiting
+        # list, as any freed place does; the called-off sessions offer nothing (closed).
+        places_freed(slot_ids=sorted(released), now=now)
         mailed = [r for r in reservations if r.citizen.email]
         Notification.objects.bulk_create(
             Notification(reservation=r, kind=Notification.Kind.CALLED_OFF) for r in mailed

@@ -82,6 +82,12 @@ PAGES: dict[str, Refusal] = {
         status=409,
         links=((LOOKUP, _("Look up a waiting-list entry")),),
     ),
+    "slot_full": Refusal(
+        _("This time can no longer be booked"),
+        (_("The session was called off or its last place has gone. Nothing was booked."),),
+        status=409,
+        links=((HOME, _("Back to the top page")),),
+    ),
     "offer_not_found": Refusal(
         _("This offer could not be found"),
         (_("Check that you opened the whole link from the mail."),),

@@ -22,10 +22,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 import audit
 from reservations import services as booking
-from reservations.eligibility import CitizenDetails, eligibility_reasons
+from reservations.eligibility import CitizenDetails, Reason, eligibility_reasons
 from reservations.errors import AlreadyBooked, BookingError, NotEligible
 from reservations.models import (
     Reservation,
@@ -95,6 +96,20 @@ def entry_join(
     booking rules, in words), AlreadyBooked, AlreadyWaiting; then nothing was written.
     """
     now = now or timezone.now()
+    if screening_type.voucher_required:
+        # Its bookings need the resident's 受診券番号, which an entry does not carry: an
+        # offer could never be confirmed, and would hold a place ticket holders need.
+        raise NotEligible(
+            [
+                Reason(
+                    "voucher_required",
+                    gettext(
+                        "This screening is booked with the screening ticket (受診券) the city "
+                        "sent, and has no waiting list: book it from its page with your ticket."
+                    ),
+                )
+            ]
+        )
     slots = sorted(slots, key=lambda s: s.pk)
     candidates = _accepted_slots(
         screening_type=screening_type,
@@ -348,6 +363,25 @@ def _end_offer(offer: Offer, status: str, *, now: datetime, user: User | None = 
     Offer.objects.filter(pk=offer.pk).update(status=status, answered_at=now, answered_by=user)
     Slot.objects.filter(pk=offer.slot_id, held__gt=0).update(held=F("held") - 1)
     offer.status = status
+
+
+def offers_withdraw(*, slot_ids: list[int], now: datetime) -> int:
+    """Withdraw the open offers on `slot_ids` (a session called off: reception.call_off),
+    inside the caller's transaction: each offer's hold is given back and its entry goes
+    back to waiting in its place in line, for the other times it accepts. Returns how many
+    were withdrawn. The offer's link then says it is no longer open."""
+    offers = list(
+        Offer.objects.select_for_update()
+        .filter(slot_id__in=slot_ids, status=Offer.Status.OPEN)
+        .order_by("slot_id", "pk")
+    )
+    for offer in offers:
+        _end_offer(offer, Offer.Status.WITHDRAWN, now=now)
+        WaitlistEntry.objects.filter(pk=offer.entry_id, status=WaitlistEntry.Status.OFFERED).update(
+            status=WaitlistEntry.Status.WAITING
+        )
+        log.info("waitlist.offer.withdrawn offer=%s slot=%s", offer.pk, offer.slot_id)
+    return len(offers)
 
 
 def _locked_open_offer(offer: Offer, now: datetime, *, allow_expired: bool = False) -> Offer:

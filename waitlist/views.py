@@ -83,6 +83,9 @@ def join(request: HttpRequest, slot_id: int) -> HttpResponse:
         return page(request, "errors/404.html", status=404)
     if slot.window_state(now) != SlotState.OPEN:
         return refuse(request, "closed")
+    if slot.screening_type.voucher_required:
+        # Before anything is typed: entry_join refuses it (its offers need the ticket).
+        return redirect("reservations:book", slot.pk)
     if slot.remaining > 0 and request.method != "POST":
         return redirect("reservations:book", slot.pk)
     accept = AcceptForm(request.POST if request.method == "POST" else None)

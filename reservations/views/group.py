@@ -411,6 +411,9 @@ def group_confirm(request: HttpRequest) -> HttpResponse:
         return _full_page(request, state, slots, full.alternatives, lost_race=True)
     except GroupNotEligible as refused:
         return _not_eligible(request, refused)
+    except HeldForLottery as held:
+        # A round began holding the session while the family was filling in the form.
+        return refuse(request, "held_for_lottery", reasons=[r.message for r in held.reasons])
     except (InvalidSelection, SamePersonTwice, FormTokenReused):
         return bad_request(request)
     response = redirect(reverse("reservations:group_done"))

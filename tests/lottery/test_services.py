@@ -391,3 +391,29 @@ def test_a_seed_does_not_open_under_another_key(slots, settings):
     settings.LOTTERY_SEED_KEY = "11" * 32
     with pytest.raises(InvalidTag):
         open_seed(bytes(round_.seed_ciphertext), round_.commitment)
+
+
+def test_a_called_off_session_in_a_round_gives_no_place_and_the_draw_still_runs(slots):
+    from reservations.models import Slot
+
+    round_ = make_round(slots)
+    for n in range(3):
+        apply(round_, [slots[0], slots[1]], n=n)
+    close(round_)
+    Slot.objects.filter(pk=slots[0].pk).update(called_off_at=timezone.now())
+
+    summary = services.round_draw(round_id=round_.pk)
+
+    assert (summary.winners, summary.lost) == (2, 1)
+    assert not Reservation.objects.filter(items__slot=slots[0]).exists()
+    round_.refresh_from_db()
+    assert verify_round(round_) == []
+
+
+def test_a_round_never_holds_the_slots_of_a_screening_that_needs_a_ticket(slots):
+    from reservations.models import ScreeningType
+
+    ScreeningType.objects.filter(pk=slots[0].screening_type_id).update(voucher_required=True)
+    round_ = make_round(slots)
+
+    assert not RoundSlot.objects.filter(round=round_).exists()

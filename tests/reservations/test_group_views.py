@@ -312,3 +312,19 @@ def test_an_added_person_survives_the_language_switch_unchecked(client, lung_slo
 def test_a_forged_details_draft_is_a_bad_request(client):
     response = client.post(reverse("reservations:group_language"), {"draft": "forged"})
     assert response.status_code == 400
+
+
+def test_a_round_that_starts_holding_the_session_before_confirm_is_refused_in_words(
+    client, lung_slot
+):
+    from tests.lottery.helpers import make_round
+
+    data = form_data(client, lung_slot, FATHER, MOTHER)
+    check = client.post(reverse("reservations:group_book", args=[lung_slot.pk]), data)
+    make_round([lung_slot])  # its window is open now: the slot is held for the draw
+
+    refused = client.post(reverse("reservations:group_confirm"), {"state": state_of(check)})
+
+    assert refused.status_code == 409
+    assert "抽選" in refused.content.decode()
+    assert not Reservation.objects.exists()

@@ -395,3 +395,38 @@ def test_the_lottery_may_add_losers_to_slots_with_places_left_which_are_offered_
     slot.refresh_from_db()
     assert (slot.held, slot.remaining) == (1, 1)
     check_invariants()
+
+
+def test_a_screening_that_needs_a_ticket_has_no_waiting_list(full_slot):
+    from reservations.models import ScreeningType
+
+    ScreeningType.objects.filter(pk=full_slot.screening_type_id).update(voucher_required=True)
+    full_slot.refresh_from_db()
+    with pytest.raises(NotEligible) as refused:
+        join(full_slot, 1)
+    assert refused.value.reasons[0].code == "voucher_required"
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_calling_a_session_off_withdraws_its_offers_and_keeps_the_entry_in_line(full_slot):
+    from audit.context import AuditContext
+    from reception import services as reception
+
+    entry = join(full_slot, 1)
+    booking.reservation_cancel(reservation=full_slot.bookings[0])
+    offer = Offer.objects.get(entry=entry)
+
+    reception.call_off(
+        venue=full_slot.venue,
+        day=full_slot.local_date,
+        user=None,
+        audit_context=AuditContext(),
+    )
+
+    offer.refresh_from_db()
+    entry.refresh_from_db()
+    full_slot.refresh_from_db()
+    assert offer.status == Offer.Status.WITHDRAWN
+    assert entry.status == WaitlistEntry.Status.WAITING
+    assert (full_slot.booked, full_slot.held) == (0, 0)
+    check_invariants()
