@@ -11,11 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from reservations.admin import SlotAdmin
 from reservations.models import Slot
 from waitlist.models import Offer, WaitlistEntry
+from waitlist.services import _line_for
 
 
 @admin.display(description=_("waiting list (waiting / offered)"))
 def waitlist_counts(slot: Slot) -> str:
-    waiting = WaitlistEntry.objects.filter(slots=slot, status=WaitlistEntry.Status.WAITING).count()
+    # Everyone waiting who would take this time: named it, or its day in their dates.
+    waiting = WaitlistEntry.objects.filter(_line_for(slot)).count()
     offered = Offer.objects.filter(slot=slot, status=Offer.Status.OPEN).count()
     return f"{waiting} / {offered}" if waiting or offered else "-"
 

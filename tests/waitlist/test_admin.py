@@ -42,3 +42,20 @@ def test_capacity_below_booked_plus_held_is_refused_in_the_form(client):
     assert admin.post(url, slot_form(slot, capacity="3")).status_code == 302
     slot.refresh_from_db()
     assert (slot.capacity, slot.held) == (3, 1)
+
+
+def test_the_waiting_count_includes_entries_that_accept_the_slots_day(client):
+    admin = login_staff(client, make_superuser("admin1", roles=[ADMINISTRATOR]))
+    slot = SlotFactory(capacity=1)
+    fill(slot)
+    from tests.waitlist.helpers import resident
+    from waitlist import services
+
+    services.entry_join(
+        screening_type=slot.screening_type,
+        details=resident(7),
+        first_date=slot.local_date,
+        last_date=slot.local_date,
+    )
+    page = admin.get(reverse("admin:reservations_slot_changelist")).content.decode()
+    assert "1 / 0" in page  # one waiting (by dates, any venue), none offered
