@@ -23,6 +23,18 @@ def rounds_holding(now: datetime) -> QuerySet[Round]:
     return Round.objects.filter(opens_at__lte=now, first_come_at__gt=now)
 
 
+def first_come_of(slot_ids: Iterable[int], now: datetime) -> dict[int, datetime]:
+    """For those of `slot_ids` a round holds now: when their places open first-come (one
+    query; the availability page shows them as not open until then)."""
+    from lottery.models import RoundSlot
+
+    return dict(
+        RoundSlot.objects.filter(
+            slot_id__in=list(slot_ids), round__in=rounds_holding(now)
+        ).values_list("slot_id", "round__first_come_at")
+    )
+
+
 def holding_reason(slot_ids: Iterable[int], now: datetime) -> Reason | None:
     held = rounds_holding(now).filter(round_slots__slot_id__in=list(slot_ids)).first()
     if held is None:

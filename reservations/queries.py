@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
@@ -344,9 +345,19 @@ def month_slots(
         zone = timezone.get_current_timezone()
         at = datetime.fromtimestamp
         instant = moment.timestamp()
+        values = list(rows)
+        # A lottery round's times are not open first-come until the round says (the page's
+        # lottery notice explains): one query, asked of the lottery app when installed.
+        held: dict[int, datetime] = {}
+        if values and apps.is_installed("lottery"):
+            from lottery.holds import first_come_of
+
+            held = first_come_of([row[0] for row in values], moment)
         views = []
-        for pk, venue_id, starts, capacity, booked, opens, closes in rows:
-            if instant < opens + 1:
+        for pk, venue_id, starts, capacity, booked, opens, closes in values:
+            if pk in held:
+                window, opens_at = SlotState.NOT_OPEN.value, timezone.localtime(held[pk], zone)
+            elif instant < opens + 1:
                 window, opens_at = SlotState.NOT_OPEN.value, at(opens, zone)
             else:
                 window = SlotState.CLOSED.value if closes <= instant else SlotState.OPEN.value

@@ -417,3 +417,19 @@ def test_a_round_never_holds_the_slots_of_a_screening_that_needs_a_ticket(slots)
     round_ = make_round(slots)
 
     assert not RoundSlot.objects.filter(round=round_).exists()
+
+
+def test_the_availability_page_shows_a_rounds_times_as_not_open_until_first_come(client, slots):
+    from django.urls import reverse
+
+    round_ = make_round(slots)
+    elsewhere = SlotFactory(screening_type=slots[0].screening_type, starts_at=slots[0].starts_at)
+    page = client.get(
+        f"/screenings/{slots[0].screening_type.code}/",
+        {"month": timezone.localtime(slots[0].starts_at).strftime("%Y-%m")},
+    ).content.decode()
+
+    assert reverse("reservations:book", args=[slots[0].pk]) not in page
+    assert reverse("reservations:book", args=[slots[1].pk]) not in page
+    assert reverse("reservations:book", args=[elsewhere.pk]) in page  # not in the round
+    assert round_.first_come_at > timezone.now()

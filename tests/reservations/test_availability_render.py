@@ -61,8 +61,9 @@ def test_availability_makes_a_bounded_number_of_queries_whatever_the_slots(
     client, django_assert_max_num_queries, months, per_month
 ):
     season(months, per_month, [VenueFactory(), VenueFactory()])
-    # The three of the page itself, and the lottery rounds announced for the screening.
-    with django_assert_max_num_queries(4):
+    # The three of the page itself, the lottery rounds announced for the screening, and
+    # which of the month's times a round holds (shown as not open first-come yet).
+    with django_assert_max_num_queries(5):
         response = client.get("/screenings/lung/")
     assert response.status_code == 200
     assert response.content.decode().count('<li class="slot ') == 2 * per_month
@@ -222,16 +223,16 @@ def test_month_slots_read_the_booking_window_to_the_second_on_the_safe_side():
     assert [v.id for v in views.values()] == [later.pk, opening.pk, closed.pk]  # time order
 
 
-def test_the_availability_page_makes_four_queries_with_any_filter(
+def test_the_availability_page_makes_five_queries_with_any_filter(
     client, django_assert_num_queries
 ):
     hall, centre = VenueFactory(), VenueFactory()
     season(2, 8, [hall, centre])
     month = f"{first_of_next_months(2)[1]:%Y-%m}"
     for query in ("", f"?month={month}", f"?month={month}&venue={hall.pk}", "?month="):
-        # The screening, the filter's months and venues, the slots shown, the lottery
-        # rounds announced for the screening ({% lottery_notice %}).
-        with django_assert_num_queries(4):
+        # The screening, the filter's months and venues, the slots shown, which of them a
+        # lottery round holds, the rounds announced for the screening ({% lottery_notice %}).
+        with django_assert_num_queries(5):
             response = client.get(f"/en/screenings/lung/{query}")
         assert response.status_code == 200
 
