@@ -279,6 +279,8 @@ def test_outbox_mails_are_sent_once_in_the_application_language(slots, mailoutbo
     assert send_pending() == (0, 0)
     assert len(mailoutbox) == 1
     assert "application" in mailoutbox[0].subject.lower()
+    # Like every mail here, it names no one (tests.lottery.helpers.person: 試験 1).
+    assert "試験" not in mailoutbox[0].body
 
 
 def test_draw_due_draws_rounds_whose_draw_time_has_passed(slots):

@@ -309,6 +309,8 @@ def test_the_command_expires_and_sends(full_slot, mailoutbox, capsys):
     assert len(subjects) == 4  # two joined, two offers (the first expired, then the second)
     offer_mail = [m for m in mailoutbox if "/waitlist/offer/" in m.body]
     assert len(offer_mail) == 2
+    # Like every mail here, they name no one.
+    assert not any(resident(n).name in m.body for m in mailoutbox for n in (1, 2))
     assert WaitlistMail.objects.filter(status="pending").count() == 0
 
 
