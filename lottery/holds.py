@@ -35,6 +35,12 @@ def first_come_of(slot_ids: Iterable[int], now: datetime) -> dict[int, datetime]
     )
 
 
+def held_before_draw(slot_id: int, now: datetime) -> bool:
+    """Whether a round holds `slot_id` now and has not been drawn: its places belong to
+    the draw, not to a waiting list (after the draw, losers' offers may take them)."""
+    return rounds_holding(now).filter(round_slots__slot_id=slot_id, drawn_at__isnull=True).exists()
+
+
 def holding_reason(slot_ids: Iterable[int], now: datetime) -> Reason | None:
     held = rounds_holding(now).filter(round_slots__slot_id__in=list(slot_ids)).first()
     if held is None:

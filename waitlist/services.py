@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -320,6 +321,11 @@ def offer_freed_places(*, slot: Slot, now: datetime | None = None) -> list[Offer
         )
         if slot.window_state(now) != SlotState.OPEN or offer_expiry(slot, now) <= now:
             return offers
+        if apps.is_installed("lottery"):
+            from lottery.holds import held_before_draw
+
+            if held_before_draw(slot.pk, now):
+                return offers  # the round's draw gives these places, not the line
         line = WaitlistEntry.objects.filter(_line_for(slot)).order_by("created_at", "id")
         retries = 0
         while slot.remaining > 0:

@@ -435,3 +435,19 @@ def test_the_availability_page_shows_a_rounds_times_as_not_open_until_first_come
     assert reverse("reservations:book", args=[slots[1].pk]) not in page
     assert reverse("reservations:book", args=[elsewhere.pk]) in page  # not in the round
     assert round_.first_come_at > timezone.now()
+
+
+def test_the_waiting_list_offers_nothing_on_a_rounds_slot_before_its_draw(slots):
+    from waitlist import services as waitlist
+    from waitlist.models import Offer, WaitlistEntry
+
+    make_round(slots)
+    # The desk may add a caller for a time with places; before the draw they are the
+    # round's to give, so no offer is made (and so no booking around the draw).
+    waitlist.entry_join(
+        screening_type=slots[0].screening_type,
+        details=person(9),
+        slots=[slots[0]],
+        channel=WaitlistEntry.Channel.PHONE,
+    )
+    assert not Offer.objects.exists()
