@@ -10,11 +10,11 @@ the reservation its 受診券番号 and fee class. An open booking passes every 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from reservations.eligibility import CitizenDetails
-from reservations.models import Slot
+from reservations.models import ScreeningType, Slot
 from vouchers import refusals
 from vouchers.models import VoucherPass
 from vouchers.services import VoucherMatch, VoucherRefused, voucher_check
@@ -50,7 +50,7 @@ def booking_voucher(
     voucher_pass = VoucherPass.objects.filter(form_token=form_token, expires_at__gt=now).first()
     if voucher_pass is None:
         raise VoucherRefused(refusals.VOUCHER_MISSING)
-    return _check_all(voucher_pass.number, needed, details, now)
+    return _check_all(voucher_pass.number, _types(needed), details, now)
 
 
 def desk_voucher(
@@ -66,18 +66,42 @@ def desk_voucher(
         return None
     if not number.strip():
         raise VoucherRefused(refusals.VOUCHER_MISSING)
+    return _check_all(number, _types(needed), details, now)
+
+
+def stored_voucher(
+    *,
+    number: str,
+    screening_types: Iterable[ScreeningType],
+    details: CitizenDetails,
+    now: datetime,
+) -> VoucherMatch | None:
+    """The voucher a lottery application or a waiting-list entry was made with, checked
+    against the list as it is now (at the draw, before an offer, at its confirmation: the
+    city may have replaced the list since); None when none of `screening_types` is in
+    受診券 mode. Raises VoucherRefused like desk_voucher (voucher_missing when the
+    application or entry carries no number: made before its screening was switched)."""
+    needed = [screening for screening in screening_types if screening.voucher_required]
+    if not needed:
+        return None
+    if not number:
+        raise VoucherRefused(refusals.VOUCHER_MISSING)
     return _check_all(number, needed, details, now)
 
 
+def _types(slots: Sequence[Slot]) -> list[ScreeningType]:
+    return [slot.screening_type for slot in slots]
+
+
 def _check_all(
-    number: str, needed: Sequence[Slot], details: CitizenDetails, now: datetime
+    number: str, needed: Sequence[ScreeningType], details: CitizenDetails, now: datetime
 ) -> VoucherMatch:
     match = None
-    for slot in needed:
+    for screening_type in needed:
         match = voucher_check(
             number=number,
             birth_date=details.birth_date,
-            screening_type=slot.screening_type,
+            screening_type=screening_type,
             now=now,
         )
     assert match is not None

@@ -24,22 +24,17 @@ class ListUploadForm(forms.Form):
         return bytes(upload.read())
 
 
-class VoucherForm(forms.Form):
-    """受診券番号 and 生年月日, as on the screening ticket the city sent."""
+class VoucherNumberForm(forms.Form):
+    """受診券番号 alone, for the pages whose own form asks the date of birth (the waiting
+    list, the lottery application). Used with prefix="voucher", so that its field cannot
+    clash with theirs."""
 
     number = forms.CharField(
         label=_("Screening ticket number (受診券番号)"),
         max_length=NUMBER_MAX * 2,
         help_text=_("The number printed on the screening ticket (受診券) the city sent you."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-    )
-    birth_date = JapaneseDateField(
-        label=_("Date of birth"),
-        help_text=_(
-            "Choose Showa, Heisei or Reiwa and enter the year of that era (for example 45), "
-            "or enter the year in full (for example 1970)."
-        ),
-        error_messages={"required": _("Enter your date of birth.")},
+        error_messages={"required": _("Enter the number printed on your screening ticket.")},
     )
 
     def clean_number(self) -> str:
@@ -50,3 +45,16 @@ class VoucherForm(forms.Form):
                 code="invalid",
             )
         return number
+
+
+class VoucherForm(VoucherNumberForm):
+    """受診券番号 and 生年月日, as on the screening ticket the city sent."""
+
+    birth_date = JapaneseDateField(
+        label=_("Date of birth"),
+        help_text=_(
+            "Choose Showa, Heisei or Reiwa and enter the year of that era (for example 45), "
+            "or enter the year in full (for example 1970)."
+        ),
+        error_messages={"required": _("Enter your date of birth.")},
+    )

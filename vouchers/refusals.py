@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from reservations.eligibility import Reason
 from reservations.refusals import HOME, Refusal
 
 NOT_ON_LIST = "not_on_list"
@@ -82,3 +83,11 @@ DESK: dict[str, object] = {
     SEX_MISMATCH: _("The sex does not match this screening ticket."),
     VOUCHER_MISSING: _("Enter the screening ticket number first."),
 }
+
+
+def as_reason(code: str) -> Reason:
+    """A voucher refusal as a booking rule's reason (reservations.eligibility.Reason), for
+    the services that report refusals as NotEligible (the waiting list, the lottery): the
+    code is "voucher_<code>" (voucher_missing as it is), the words DESK's, which read
+    well to a resident too."""
+    return Reason(code if code.startswith("voucher_") else f"voucher_{code}", str(DESK[code]))

@@ -9,6 +9,8 @@ of birth and sex from the list filled in.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -19,13 +21,14 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from reservations import ratelimit
 from reservations.display import health_centre_name
-from reservations.models import Slot, SlotState
+from reservations.eligibility import CitizenDetails
+from reservations.models import ScreeningType, Slot, SlotState
 from reservations.refusals import Refusal
 from reservations.tokens import new_form_token
 from reservations.views.http import allow, page, private, refuse
 from vouchers import booking, refusals
-from vouchers.forms import VoucherForm
-from vouchers.services import VoucherRefused, voucher_check
+from vouchers.forms import VoucherForm, VoucherNumberForm
+from vouchers.services import VoucherMatch, VoucherRefused, voucher_check
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +110,7 @@ def voucher_start(request: HttpRequest, slot_id: int) -> HttpResponse:
         return refuse(request, "lookup_unavailable", params=params)
 
 
-def _blocked(request: HttpRequest) -> HttpResponse:
+def blocked(request: HttpRequest) -> HttpResponse:
     params = {
         "minutes": max(ratelimit.retry_after_seconds() // 60, 1),
         "centre": health_centre_name(),
@@ -118,18 +121,65 @@ def _blocked(request: HttpRequest) -> HttpResponse:
     return response
 
 
+class VoucherBlocked(Exception):
+    """Too many wrong guesses from this client or for this number: answer with blocked()."""
+
+
+def typed_voucher_check(
+    request: HttpRequest,
+    form: VoucherNumberForm,
+    *,
+    details: CitizenDetails,
+    screening_types: Iterable[ScreeningType],
+    now: datetime,
+) -> VoucherMatch | None:
+    """The 受診券番号 typed in a page's own form (the waiting list's, the lottery
+    application's), checked with that form's date of birth and sex against the current
+    list, rate-limited as the 受診券 step is; None when no screening needs one.
+
+    A refusal is also added to the number field (the page shows it there). Raises
+    VoucherRefused, VoucherBlocked, or ratelimit.CounterUnavailable (the shared counter
+    is down: no check is possible).
+    """
+    types = [screening for screening in screening_types if screening.voucher_required]
+    if not types:
+        return None
+    if ratelimit.client_blocked(request):
+        raise VoucherBlocked
+    try:
+        if not form.is_valid():
+            raise VoucherRefused(refusals.VOUCHER_MISSING)
+        number = form.cleaned_data["number"]
+        counted_as = f"voucher:{number}"
+        if ratelimit.number_blocked(counted_as):
+            raise VoucherBlocked
+        try:
+            return booking.stored_voucher(
+                number=number, screening_types=types, details=details, now=now
+            )
+        except VoucherRefused as refused:
+            if refused.code in GUESSES:
+                ratelimit.record_failure(request, counted_as)
+            log.info("vouchers.check.refused code=%s", refused.code)
+            raise
+    except VoucherRefused as refused:
+        if form.is_bound and "number" not in form.errors:
+            form.add_error("number", str(refusals.PAGES[refused.code].title))
+        raise
+
+
 def _check(request: HttpRequest, slot: Slot) -> HttpResponse:
     from reservations.views.booking import details_start
 
     if ratelimit.client_blocked(request):
-        return _blocked(request)
+        return blocked(request)
     form = VoucherForm(request.POST)
     if not form.is_valid():
         return _voucher_page(request, slot, form, status=400)
     number = form.cleaned_data["number"]
     counted_as = f"voucher:{number}"
     if ratelimit.number_blocked(counted_as):
-        return _blocked(request)
+        return blocked(request)
     now = timezone.now()
     try:
         match = voucher_check(

@@ -105,6 +105,9 @@ class WaitlistEntry(models.Model):
     address = models.CharField(_("address"), max_length=200)
     phone = models.CharField(_("phone"), max_length=20)
     email = models.EmailField(_("email"), max_length=254, blank=True)
+    # 受診券 mode (ScreeningType.voucher_required): the 受診券番号 checked when joining,
+    # checked against the city's list again before an offer and at its confirmation.
+    voucher_number = models.CharField(_("screening ticket number"), max_length=20, blank=True)
 
     channel = models.CharField(
         _("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB

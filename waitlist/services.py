@@ -23,11 +23,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
 
 import audit
 from reservations import services as booking
-from reservations.eligibility import CitizenDetails, Reason, eligibility_reasons
+from reservations.eligibility import CitizenDetails, eligibility_reasons
 from reservations.errors import AlreadyBooked, BookingError, NotEligible
 from reservations.models import (
     Reservation,
@@ -37,6 +36,9 @@ from reservations.models import (
     Venue,
     fiscal_year_of,
 )
+from vouchers import refusals as voucher_refusals
+from vouchers.booking import stored_voucher
+from vouchers.services import VoucherMatch, VoucherRefused
 from waitlist.errors import (
     AlreadyWaiting,
     EntryClosed,
@@ -77,6 +79,7 @@ def entry_join(
     channel: str = WaitlistEntry.Channel.WEB,
     added_by: User | None = None,
     language: str = "ja",
+    voucher_number: str = "",
     now: datetime | None = None,
     audit_context: AuditContext | None = None,
 ) -> WaitlistEntry:
@@ -95,22 +98,12 @@ def entry_join(
     time still to come), PlacesFree (a chosen slot can simply be booked; the lottery and
     the desk may pass `slots` with places, which are then offered), NotEligible (the
     booking rules, in words), AlreadyBooked, AlreadyWaiting; then nothing was written.
+    A screening in 受診券 mode takes the `voucher_number` the edge checked (and rate
+    limited): it is checked again here, and refused as NotEligible with a "voucher_…"
+    reason (vouchers.refusals.as_reason).
     """
     now = now or timezone.now()
-    if screening_type.voucher_required:
-        # Its bookings need the resident's 受診券番号, which an entry does not carry: an
-        # offer could never be confirmed, and would hold a place ticket holders need.
-        raise NotEligible(
-            [
-                Reason(
-                    "voucher_required",
-                    gettext(
-                        "This screening is booked with the screening ticket (受診券) the city "
-                        "sent, and has no waiting list: book it from its page with your ticket."
-                    ),
-                )
-            ]
-        )
+    voucher = _voucher(voucher_number, screening_type, details, now)
     slots = sorted(slots, key=lambda s: s.pk)
     candidates = _accepted_slots(
         screening_type=screening_type,
@@ -160,6 +153,7 @@ def entry_join(
                 address=details.address,
                 phone=details.phone,
                 email=details.email,
+                voucher_number=voucher.number if voucher else "",
                 channel=channel,
                 added_by=added_by,
                 language=language,
@@ -191,6 +185,19 @@ def entry_join(
         raise
     log.info("waitlist.entry.joined id=%s channel=%s", entry.pk, channel)
     return entry
+
+
+def _voucher(
+    number: str, screening_type: ScreeningType, details: CitizenDetails, now: datetime
+) -> VoucherMatch | None:
+    """The entry's 受診券 checked against the list as it is now; None for an open booking.
+    A refusal is a booking rule's (NotEligible), so every caller already shows it."""
+    try:
+        return stored_voucher(
+            number=number, screening_types=[screening_type], details=details, now=now
+        )
+    except VoucherRefused as refused:
+        raise NotEligible([voucher_refusals.as_reason(refused.code)]) from None
 
 
 def _accepted_slots(
@@ -338,6 +345,13 @@ def offer_freed_places(*, slot: Slot, now: datetime | None = None) -> list[Offer
                     continue
                 break
             reasons = eligibility_reasons(slot=slot, person=entry, now=now, check_places=False)
+            if not reasons:
+                # A 受診券 taken off the city's list since joining: an offer it could
+                # never confirm would hold the place for nothing.
+                try:
+                    _voucher(entry.voucher_number, slot.screening_type, entry.details(), now)
+                except NotEligible as refused:
+                    reasons = refused.reasons
             if reasons:
                 _close_entry(entry, reasons[0].code, now=now)
                 continue
@@ -428,9 +442,10 @@ def offer_confirm(
     One transaction: the offer and the slot are locked, the hold is given back (held -1)
     and the place taken by the booking (booked +1) — no one else can take it in between,
     the slot's row lock is held —, then the offer and the entry are marked confirmed and
-    booked. If the booking rules now refuse the person (booked elsewhere meanwhile), the
-    offer is withdrawn, the entry closed with the reason and the place offered to the next
-    in line, and the refusal (NotEligible or AlreadyBooked) is raised after that commits.
+    booked. If the booking rules now refuse the person (booked elsewhere meanwhile; in
+    受診券 mode, a ticket no longer on the city's list), the offer is withdrawn, the
+    entry closed with the reason and the place offered to the next in line, and the
+    refusal (NotEligible or AlreadyBooked) is raised after that commits.
     Raises OfferNotOpen (answered, withdrawn or expired) with nothing written.
     """
     now = now or timezone.now()
@@ -441,6 +456,9 @@ def offer_confirm(
         entry = offer.entry
         _end_offer(offer, Offer.Status.CONFIRMED, now=now, user=user)
         try:
+            voucher = _voucher(
+                entry.voucher_number, offer.slot.screening_type, entry.details(), now
+            )
             result = booking.reservation_create(
                 slots=[slot],
                 details=entry.details(),
@@ -449,6 +467,8 @@ def offer_confirm(
                 language=entry.language,
                 now=now,
                 audit_context=audit_context,
+                voucher_number=voucher.number if voucher else "",
+                fee_class=voucher.fee_class if voucher else "",
             )
         except (NotEligible, AlreadyBooked) as error:
             refused = error

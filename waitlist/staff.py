@@ -128,7 +128,9 @@ def waitlist_add(request: HttpRequest, pk: int) -> HttpResponse:
     slot = get_object_or_404(Slot.objects.select_related("venue", "screening_type"), pk=pk)
     data = request.POST if request.method == "POST" else None
     accept, form = AcceptForm(data), CitizenDetailsForm(data, require_email=False)
-    context = {"slot": slot, "accept_form": accept, "form": form}
+    # 受診券 mode: the number the caller reads out (entry_join checks it against the list).
+    voucher_number = request.POST.get("voucher_number", "")[:40]
+    context = {"slot": slot, "accept_form": accept, "form": form, "voucher_number": voucher_number}
     if request.method != "POST":
         return render(request, "waitlist/staff/add.html", context)
     if not (accept.is_valid() and form.is_valid()):
@@ -144,6 +146,7 @@ def waitlist_add(request: HttpRequest, pk: int) -> HttpResponse:
             last_date=accept.cleaned_data.get("last_date") if choice != "slot" else None,
             channel=WaitlistEntry.Channel.PHONE,
             added_by=cast(User, request.user),
+            voucher_number=voucher_number,
             audit_context=AuditContext.from_request(request),
         )
     except NotEligible as error:

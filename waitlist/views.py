@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -24,9 +25,15 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from reservations import ratelimit
 from reservations.display import health_centre_name
 from reservations.errors import AlreadyBooked, BookingError, NotEligible
-from reservations.forms import CitizenDetailsForm
+from reservations.forms import CitizenDetailsForm, error_summary
 from reservations.models import Slot, SlotState
 from reservations.views.http import allow, page, private
+from reservations.views.lookup import _unavailable as lookup_unavailable
+from vouchers import refusals as voucher_refusals
+from vouchers.forms import VoucherNumberForm
+from vouchers.services import VoucherRefused
+from vouchers.views import VoucherBlocked, typed_voucher_check
+from vouchers.views import blocked as voucher_blocked
 from waitlist import queries, services
 from waitlist.forms import AcceptForm, BirthDateForm, EntryLookupForm
 from waitlist.models import Offer, WaitlistEntry
@@ -83,18 +90,42 @@ def join(request: HttpRequest, slot_id: int) -> HttpResponse:
         return page(request, "errors/404.html", status=404)
     if slot.window_state(now) != SlotState.OPEN:
         return refuse(request, "closed")
-    if slot.screening_type.voucher_required:
-        # Before anything is typed: entry_join refuses it (its offers need the ticket).
-        return redirect("reservations:book", slot.pk)
     if slot.remaining > 0 and request.method != "POST":
         return redirect("reservations:book", slot.pk)
-    accept = AcceptForm(request.POST if request.method == "POST" else None)
-    form = CitizenDetailsForm(request.POST if request.method == "POST" else None)
-    context = {"slot": slot, "accept_form": accept, "form": form}
+    data = request.POST if request.method == "POST" else None
+    accept, form = AcceptForm(data), CitizenDetailsForm(data)
+    # 受診券 mode: the ticket's number comes first in the form, and is checked first.
+    voucher_form = VoucherNumberForm(data, prefix="voucher")
+    needs_voucher = slot.screening_type.voucher_required
+    context = {
+        "slot": slot,
+        "accept_form": accept,
+        "form": form,
+        "voucher_form": voucher_form if needs_voucher else None,
+    }
     if request.method != "POST":
         return page(request, "waitlist/join.html", context, switch_language=True)
-    if not (accept.is_valid() and form.is_valid()):
-        return page(request, "waitlist/join.html", context, status=400)
+    if not all([accept.is_valid(), form.is_valid(), not needs_voucher or voucher_form.is_valid()]):
+        return page(request, "waitlist/join.html", _summarised(context), status=400)
+    try:
+        typed_voucher_check(
+            request,
+            voucher_form,
+            details=form.to_details(),
+            screening_types=[slot.screening_type],
+            now=now,
+        )
+    except VoucherRefused as refused:
+        return page(
+            request,
+            "waitlist/join.html",
+            _summarised(context),
+            status=voucher_refusals.PAGES[refused.code].status,
+        )
+    except VoucherBlocked:
+        return voucher_blocked(request)
+    except ratelimit.CounterUnavailable:
+        return lookup_unavailable(request)
     choice = accept.cleaned_data["accept"]
     try:
         entry = services.entry_join(
@@ -105,11 +136,19 @@ def join(request: HttpRequest, slot_id: int) -> HttpResponse:
             first_date=accept.cleaned_data.get("first_date") if choice != "slot" else None,
             last_date=accept.cleaned_data.get("last_date") if choice != "slot" else None,
             language=get_language() or "ja",
+            voucher_number=voucher_form.cleaned_data["number"] if needs_voucher else "",
             now=now,
         )
     except BookingError as error:
         return _refuse_error(request, error, slot)
     return _entry_page(request, entry, joined=True)
+
+
+def _summarised(context: dict[str, Any]) -> dict[str, Any]:
+    """The error summary of every form on the join page, in the order they appear."""
+    forms = [context["voucher_form"], context["accept_form"], context["form"]]
+    errors = [entry for form in forms if form is not None for entry in error_summary(form)]
+    return {**context, "errors": errors}
 
 
 def _entry_page(

@@ -399,14 +399,14 @@ def test_the_lottery_may_add_losers_to_slots_with_places_left_which_are_offered_
     check_invariants()
 
 
-def test_a_screening_that_needs_a_ticket_has_no_waiting_list(full_slot):
+def test_a_screening_that_needs_a_ticket_is_joined_only_with_one(full_slot):
     from reservations.models import ScreeningType
 
     ScreeningType.objects.filter(pk=full_slot.screening_type_id).update(voucher_required=True)
     full_slot.refresh_from_db()
     with pytest.raises(NotEligible) as refused:
         join(full_slot, 1)
-    assert refused.value.reasons[0].code == "voucher_required"
+    assert refused.value.reasons[0].code == "voucher_missing"
     assert not WaitlistEntry.objects.exists()
 
 
