@@ -47,14 +47,6 @@ class RoundAdminForm(forms.ModelForm):
         if self.instance.pk and self.instance.drawn_at is not None:
             raise forms.ValidationError(_("A drawn round can no longer be changed."))
         screenings = data.get("screening_types")
-        if screenings and any(s.voucher_required for s in screenings):
-            # Winners are booked without a 受診券番号, which such a screening needs.
-            raise forms.ValidationError(
-                _(
-                    "A screening that needs a screening ticket (受診券) cannot be opened by "
-                    "lottery: residents book it with their ticket."
-                )
-            )
         if screenings:
             wanted = services.round_candidate_slots(
                 screening_type_ids=[s.pk for s in screenings],

@@ -179,6 +179,9 @@ class Application(models.Model):
     address = models.CharField(_("address"), max_length=200)
     phone = models.CharField(_("phone"), max_length=20)
     email = models.EmailField(_("email"), max_length=254, blank=True)
+    # 受診券 mode (ScreeningType.voucher_required): the 受診券番号 checked when applying,
+    # checked against the city's list again at the draw.
+    voucher_number = models.CharField(_("screening ticket number"), max_length=20, blank=True)
     person_key = models.CharField(max_length=100, editable=False)
     language = models.CharField(_("language"), max_length=5, default="ja")
     channel = models.CharField(

@@ -52,6 +52,7 @@ def applications_erase(*, now: datetime | None = None) -> int:
                     address="",
                     phone="",
                     email="",
+                    voucher_number="",
                     person_key="",
                     form_token=None,
                 )

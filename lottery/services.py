@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -45,9 +46,12 @@ from lottery.seed import new_sealed_seed, open_seed
 from lottery.waitlist_hook import offer_losers_to_waitlist
 from reservations.eligibility import CitizenDetails, Reason, eligibility_reasons
 from reservations.errors import AlreadyBooked, NotEligible
-from reservations.models import Reservation, Slot
+from reservations.models import Reservation, ScreeningType, Slot
 from reservations.page_cache import public_pages_changed
 from reservations.services import WINDOW_REASONS, reservation_create
+from vouchers import refusals as voucher_refusals
+from vouchers.booking import stored_voucher
+from vouchers.services import VoucherMatch, VoucherRefused
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -72,11 +76,8 @@ def round_candidate_slots(
     first_date: date | None,
     last_date: date | None,
 ) -> list[int]:
-    """The slots a round over these screenings, venues (none = all) and dates would hold;
-    never a 受診券 screening's (its bookings need the resident's ticket number)."""
-    slots = Slot.objects.filter(
-        screening_type_id__in=screening_type_ids, screening_type__voucher_required=False
-    )
+    """The slots a round over these screenings, venues (none = all) and dates would hold."""
+    slots = Slot.objects.filter(screening_type_id__in=screening_type_ids)
     if venue_ids:
         slots = slots.filter(venue_id__in=venue_ids)
     if first_date:
@@ -235,6 +236,19 @@ def _refuse_ineligible(
         raise NotEligible(reasons)
 
 
+def _voucher(
+    number: str, screening_types: Iterable[ScreeningType], details: CitizenDetails, now: datetime
+) -> VoucherMatch | None:
+    """The application's 受診券, checked against the list as it is now; None when none of
+    its screenings needs one. A refusal is a booking rule's (NotEligible)."""
+    try:
+        return stored_voucher(
+            number=number, screening_types=screening_types, details=details, now=now
+        )
+    except VoucherRefused as refused:
+        raise NotEligible([voucher_refusals.as_reason(refused.code)]) from None
+
+
 def _locked_open_round(round_id: int, now: datetime | None) -> tuple[Round, datetime]:
     """The round's row, locked for this transaction, and the time it was locked at."""
     round_ = Round.objects.select_for_update().get(pk=round_id)
@@ -276,6 +290,7 @@ def application_create(
     channel: str = Application.Channel.WEB,
     entered_by: User | None = None,
     form_token: str | None = None,
+    voucher_number: str = "",
     now: datetime | None = None,
     audit_context: AuditContext | None = None,
 ) -> Application:
@@ -288,6 +303,9 @@ def application_create(
     unique constraint refuses a second live one: AlreadyApplied), its preferences and the
     confirmation mail in the outbox. The same `form_token` again returns the first
     application. Given `audit_context` (the phone desk), the audit record commits with it.
+    A screening in 受診券 mode takes the `voucher_number` the edge checked (and rate
+    limited); it is checked again here with the details, NotEligible ("voucher_…") if the
+    city's list does not allow it.
     """
     if form_token and (found := Application.objects.filter(form_token=form_token).first()):
         if found.person_key != details.person_key:
@@ -295,6 +313,12 @@ def application_create(
         return found
     slots, groups = _checked_preferences(round_, screening_ids, preferences)
     _refuse_ineligible(details, slots, groups, now or timezone.now())
+    voucher = _voucher(
+        voucher_number,
+        ScreeningType.objects.filter(pk__in=screening_ids),
+        details,
+        now or timezone.now(),
+    )
     try:
         with transaction.atomic():
             round_, moment = _locked_open_round(round_.pk, now)
@@ -309,6 +333,7 @@ def application_create(
                 address=details.address,
                 phone=details.phone,
                 email=details.email,
+                voucher_number=voucher.number if voucher else "",
                 person_key=details.person_key,
                 language=language,
                 channel=channel,
@@ -446,7 +471,10 @@ def _still_eligible(
     groups: tuple[allocation.Preference, ...],
     slots: dict[int, Slot],
     now: datetime,
+    vouchers: dict[str, VoucherMatch | None],
 ) -> bool:
+    """Whether the booking rules (and, in 受診券 mode, the city's list) still let the
+    application be booked; its voucher as checked now goes into `vouchers`."""
     met = next((g for g in groups if g), None)
     if met is None:
         return False
@@ -457,6 +485,17 @@ def _still_eligible(
         )
         if any(r.code not in WINDOW_REASONS for r in reasons):
             return False
+    # 受診券 mode: the ticket must still be on the city's list (it may have been replaced
+    # since the application); the draw books with what the list says now.
+    try:
+        vouchers[application.number] = _voucher(
+            application.voucher_number,
+            [slots[group[0]].screening_type for group in met],
+            details,
+            now,
+        )
+    except NotEligible:
+        return False
     return True
 
 
@@ -485,10 +524,11 @@ def round_draw(
     One transaction, under the round's row lock (so a second draw waits, then is refused
     with AlreadyDrawn; DrawTooEarly before the window closes): opens the seed, notes each
     slot's free places, marks applications that the booking rules now refuse (booked the
-    screening elsewhere meanwhile) as void, runs lottery.allocation.allocate over the
-    rest, books every winner through reservation_create (channel "lottery"; capacity and
-    one-booking-per-year hold as for any booking), stores every result with its place in
-    the order, queues the result mails, publishes the seed and writes the
+    screening elsewhere meanwhile; a 受診券 the city's list no longer allows) as void,
+    runs lottery.allocation.allocate over the rest, books every winner through
+    reservation_create (channel "lottery", with the 受診券番号 and the list's fee class;
+    capacity and one-booking-per-year hold as for any booking), stores every result with
+    its place in the order, queues the result mails, publishes the seed and writes the
     "lottery.round.drawn" audit record. If anything fails, nothing was written.
     After commit, losers who consented are offered to the waiting list (waitlist_hook).
     """
@@ -501,15 +541,10 @@ def round_draw(
             raise DrawTooEarly("the application window has not closed")
         seed = open_seed(bytes(round_.seed_ciphertext), round_.commitment)
         slots = round_slots(round_)
-        # A session the health centre called off (reception.call_off), or a screening
-        # switched to 受診券 mode after the round was made, has no place to give: the
-        # booking would refuse it, and the whole draw with it.
+        # A session the health centre called off (reception.call_off) has no place to
+        # give: the booking would refuse it, and the whole draw with it.
         places = {
-            slot_id: (
-                0
-                if slot.called_off_at is not None or slot.screening_type.voucher_required
-                else slot.remaining
-            )
+            slot_id: 0 if slot.called_off_at is not None else slot.remaining
             for slot_id, slot in slots.items()
         }
         rows = list(round_.round_slots.all())
@@ -527,11 +562,12 @@ def round_draw(
         )
         entries = []
         by_number: dict[str, Application] = {}
+        vouchers: dict[str, VoucherMatch | None] = {}
         for application in applications:
             groups = _entry_preferences(application, slots)
             application.draw_preferences = [[list(g) for g in pref] for pref in groups]
             by_number[application.number] = application
-            if _still_eligible(application, groups, slots, now):
+            if _still_eligible(application, groups, slots, now, vouchers):
                 entries.append(allocation.Entry(application.number, groups))
             else:
                 application.result = Application.Result.VOID
@@ -544,12 +580,16 @@ def round_draw(
             if outcome.rank is None:
                 application.result = Application.Result.LOST
                 continue
+            won = [slots[slot_id] for slot_id in outcome.slot_ids]
+            voucher = vouchers[application.number]
             booking = reservation_create(
-                slots=[slots[slot_id] for slot_id in outcome.slot_ids],
+                slots=won,
                 details=application_details(application),
                 channel=Reservation.Channel.LOTTERY,
                 language=application.language,
                 now=now,
+                voucher_number=voucher.number if voucher else "",
+                fee_class=voucher.fee_class if voucher else "",
             )
             application.result = Application.Result.WON
             application.won_rank = outcome.rank

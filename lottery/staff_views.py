@@ -72,6 +72,8 @@ def desk_apply(request: HttpRequest, round_id: int) -> HttpResponse:
                 channel=Application.Channel.PHONE,
                 entered_by=request.user,  # type: ignore[arg-type]
                 form_token=token,
+                # 受診券 mode: the number the caller reads out (checked against the list).
+                voucher_number=request.POST.get("voucher_number", "")[:40],
                 audit_context=AuditContext.from_request(request),
             )
         except (LotteryError, BookingError) as refusal:
@@ -91,6 +93,8 @@ def desk_apply(request: HttpRequest, round_id: int) -> HttpResponse:
             "form_token": token,
             "problems": problems,
             "created": created,
+            "voucher_needed": any(s.voucher_required for s in round_.screening_types.all()),
+            "voucher_number": request.POST.get("voucher_number", "")[:40],
         },
         status=status,
     )

@@ -37,6 +37,11 @@ from reservations.language import is_english, screening_name
 from reservations.tokens import is_form_token, new_form_token
 from reservations.views.http import allow, bad_request, page, private, public
 from reservations.views.lookup import _blocked, _unavailable
+from vouchers import refusals as voucher_refusals
+from vouchers.forms import VoucherNumberForm
+from vouchers.services import VoucherRefused
+from vouchers.views import VoucherBlocked, typed_voucher_check
+from vouchers.views import blocked as voucher_blocked
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +135,11 @@ def _apply_page(
     details: CitizenDetailsForm,
     preferences: PreferencesForm,
     form_token: str,
+    voucher: VoucherNumberForm | None,
     *,
     status: int = 200,
 ) -> HttpResponse:
-    errors = [*_summary(details), *_summary(preferences)]
+    errors = [*_summary(voucher), *_summary(details), *_summary(preferences)]
     return page(
         request,
         "lottery/apply.html",
@@ -141,6 +147,7 @@ def _apply_page(
             "round": round_,
             "form": details,
             "preferences_form": preferences,
+            "voucher_form": voucher,
             "form_token": form_token,
             "errors": errors,
         },
@@ -164,17 +171,59 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
     now = timezone.now()
     if not round_.accepts_applications(now):
         return refuse(request, "round_not_open")
-    if request.method != "POST":
+    data = request.POST if request.method == "POST" else None
+    # 受診券 mode: the ticket's number comes first in the form, and is checked first.
+    voucher_types = [s for s in round_.screening_types.all() if s.voucher_required]
+    voucher_form = VoucherNumberForm(data, prefix="voucher") if voucher_types else None
+    if data is None:
         return _apply_page(
-            request, round_, CitizenDetailsForm(), PreferencesForm(round_=round_), new_form_token()
+            request,
+            round_,
+            CitizenDetailsForm(),
+            PreferencesForm(round_=round_),
+            new_form_token(),
+            voucher_form,
         )
     form_token = request.POST.get("form_token", "")
     if not is_form_token(form_token):
         return bad_request(request)
-    details_form = CitizenDetailsForm(request.POST)
-    preferences_form = PreferencesForm(request.POST, round_=round_)
-    if not (details_form.is_valid() and preferences_form.is_valid()):
-        return _apply_page(request, round_, details_form, preferences_form, form_token, status=400)
+    details_form = CitizenDetailsForm(data)
+    preferences_form = PreferencesForm(data, round_=round_)
+
+    def again(status: int) -> HttpResponse:
+        return _apply_page(
+            request, round_, details_form, preferences_form, form_token, voucher_form, status=status
+        )
+
+    chosen = set(preferences_form.screening_ids()) if preferences_form.is_valid() else set()
+    needed = [s for s in voucher_types if s.pk in chosen]
+    valid = [details_form.is_valid(), preferences_form.is_valid()]
+    if needed:
+        assert voucher_form is not None
+        valid.append(voucher_form.is_valid())
+    elif voucher_form is not None:  # the number is kept, its errors not shown (not needed)
+        typed = data.get("voucher-number", "")[:40]
+        voucher_form = VoucherNumberForm(initial={"number": typed}, prefix="voucher")
+    if not all(valid):
+        return again(400)
+    voucher_number = ""
+    if needed:
+        assert voucher_form is not None
+        try:
+            typed_voucher_check(
+                request,
+                voucher_form,
+                details=details_form.to_details(),
+                screening_types=needed,
+                now=now,
+            )
+        except VoucherRefused as voucher_refused:
+            return again(voucher_refusals.PAGES[voucher_refused.code].status)
+        except VoucherBlocked:
+            return voucher_blocked(request)
+        except ratelimit.CounterUnavailable:
+            return _unavailable(request)
+        voucher_number = voucher_form.cleaned_data["number"]
     try:
         application = services.application_create(
             round_=round_,
@@ -184,16 +233,17 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
             waitlist_consent=preferences_form.cleaned_data["waitlist_consent"],
             language="en" if is_english() else "ja",
             form_token=form_token,
+            voucher_number=voucher_number,
             now=now,
         )
     except NotEligible as refused:
         add_eligibility_errors(details_form, refused.reasons)
-        return _apply_page(request, round_, details_form, preferences_form, form_token, status=409)
+        return again(409)
     except InvalidPreferences:
         preferences_form.add_error(
             None, _("These choices cannot be used together. Check the dates and screenings.")
         )
-        return _apply_page(request, round_, details_form, preferences_form, form_token, status=400)
+        return again(400)
     except AlreadyBooked as already:
         name = screening_name(already.screening_type) if already.screening_type else ""
         return refuse(request, "already_booked", params={"screening": name})

@@ -371,7 +371,14 @@ class CitizenDetailsForm(forms.Form):
 
 
 # Which form field each eligibility reason is about (others go to the top of the form).
-REASON_FIELDS = {"too_young": "birth_date", "too_old": "birth_date", "wrong_sex": "sex"}
+REASON_FIELDS = {
+    "too_young": "birth_date",
+    "too_old": "birth_date",
+    "wrong_sex": "sex",
+    # The city's list disagrees with what was typed (vouchers.refusals.as_reason).
+    "voucher_birth_mismatch": "birth_date",
+    "voucher_sex_mismatch": "sex",
+}
 
 
 def add_eligibility_errors(form: forms.Form, reasons: list[Reason]) -> None:

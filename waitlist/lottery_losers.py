@@ -72,6 +72,7 @@ def add_lottery_losers(
                         slots=chosen,
                         channel=WaitlistEntry.Channel.LOTTERY,
                         language=application.language,
+                        voucher_number=application.voucher_number,
                         now=now,
                     )
                 )
