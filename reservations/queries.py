@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
@@ -451,10 +451,17 @@ def has_set_partners(primary: Slot, now: datetime | None = None) -> bool:
 
 
 def set_candidates(
-    primary: Slot, details: CitizenDetails, now: datetime | None = None
+    primary: Slot,
+    details: CitizenDetails,
+    now: datetime | None = None,
+    *,
+    ticket_screenings: Collection[str] = (),
 ) -> dict[ScreeningType, list[Slot]]:
     """Other screenings with a free place on the same day at the same venue, that this
-    person may book, each with its bookable slots in time order."""
+    person may book, each with its bookable slots in time order. A screening in 受診券
+    mode is one of them only if its code is in `ticket_screenings` (what the booking's
+    checked 受診券 includes: vouchers.booking.ticket_screenings): the confirm step would
+    refuse it otherwise."""
     now = now or timezone.now()
     slots = (
         _set_partner_slots(primary, now)
@@ -466,6 +473,8 @@ def set_candidates(
         grouped.setdefault(slot.screening_type, []).append(slot)
     eligible = {}
     for screening, choices in grouped.items():
+        if screening.voucher_required and screening.code not in ticket_screenings:
+            continue
         reasons = eligibility_reasons(slot=choices[0], person=details, now=now, check_places=False)
         if not reasons:
             eligible[screening] = choices

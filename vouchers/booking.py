@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from reservations.eligibility import CitizenDetails
 from reservations.models import ScreeningType, Slot
 from vouchers import refusals
-from vouchers.models import VoucherPass
+from vouchers.keys import number_key
+from vouchers.models import VoucherEntry, VoucherPass
 from vouchers.services import VoucherMatch, VoucherRefused, voucher_check
 
 PASS_LIFETIME = timedelta(hours=1)
@@ -108,6 +109,23 @@ def _check_all(
     if match.sex and details.sex != match.sex:
         raise VoucherRefused(refusals.SEX_MISMATCH)
     return match
+
+
+def ticket_screenings(*, form_token: str, now: datetime) -> frozenset[str]:
+    """The ScreeningType codes that the 受診券 checked for this booking includes, as the
+    current list says (empty without a pass): the set-booking step offers only these of the
+    受診券 screenings."""
+    voucher_pass = VoucherPass.objects.filter(form_token=form_token, expires_at__gt=now).first()
+    if voucher_pass is None:
+        return frozenset()
+    entry = (
+        VoucherEntry.objects.filter(
+            voucher_list__is_current=True, number_key=number_key(voucher_pass.number)
+        )
+        .only("screenings")
+        .first()
+    )
+    return frozenset(entry.screening_codes) if entry is not None else frozenset()
 
 
 def pass_forget(*, form_token: str) -> None:

@@ -317,7 +317,7 @@ def _details_page(
             "form": form,
             "form_token": form_token,
             "previous_state": previous.dumps() if previous else "",
-            "steps": _steps(slot, previous.person() if previous else None, now),
+            "steps": _steps(slot, previous.person() if previous else None, form_token, now),
             "refusal_links": refusal_links,
         },
         status=status,
@@ -326,14 +326,28 @@ def _details_page(
     )
 
 
-def _steps(slot: Slot, details: CitizenDetails | None, now: datetime | None) -> int:
+def _steps(
+    slot: Slot, details: CitizenDetails | None, form_token: str, now: datetime | None
+) -> int:
     """How many steps this booking has: details, (add a screening,) confirm.
 
     The middle one exists only when another screening is free on the same day at the same
     venue; once the person is known, only when they may take one of those."""
     if details is not None:
-        return 3 if queries.set_candidates(slot, details, now) else 2
+        return 3 if _set_candidates(slot, details, form_token, now) else 2
     return 3 if queries.has_set_partners(slot, now) else 2
+
+
+def _set_candidates(
+    primary: Slot, details: CitizenDetails, form_token: str, now: datetime | None = None
+) -> dict[ScreeningType, list[Slot]]:
+    """queries.set_candidates, with the screenings this booking's 受診券 includes (a pass
+    exists only when the first screening is in 受診券 mode: no query otherwise)."""
+    now = now or timezone.now()
+    ticket: frozenset[str] = frozenset()
+    if primary.screening_type.voucher_required:
+        ticket = voucher_booking.ticket_screenings(form_token=form_token, now=now)
+    return queries.set_candidates(primary, details, now, ticket_screenings=ticket)
 
 
 def _refusal_links(reasons: Sequence[Reason]) -> list[tuple[str, str]]:
@@ -357,7 +371,7 @@ def _extras_or_confirm(
     status: int = 200,
 ) -> HttpResponse:
     """Step 2 (add a screening on the same day, if one is free) or straight to step 3."""
-    candidates = queries.set_candidates(primary, details, now)
+    candidates = _set_candidates(primary, details, state.form_token, now)
     if not candidates:
         state.slot_ids = [primary.pk]
         return _confirm_page(request, state, [primary], details, can_change=False)
@@ -399,7 +413,7 @@ def _confirm_page(
     status: int = 200,
 ) -> HttpResponse:
     if can_change is None:
-        can_change = len(slots) > 1 or bool(queries.set_candidates(slots[0], details))
+        can_change = len(slots) > 1 or bool(_set_candidates(slots[0], details, state.form_token))
     return page(
         request,
         "reservations/book_confirm.html",
@@ -466,7 +480,7 @@ def book_extras(request: HttpRequest) -> HttpResponse:
     primary, details = slots[0], state.person()
     if "change" in request.POST:  # "change the screenings" from the confirm page
         return _extras_or_confirm(request, state, primary, details, chosen=state.slot_ids[1:])
-    candidates = queries.set_candidates(primary, details, timezone.now())
+    candidates = _set_candidates(primary, details, state.form_token)
     form = ExtrasForm(request.POST, candidates=candidates)
     if not form.is_valid():
         return _extras_page(request, state, primary, form, details, status=400)
