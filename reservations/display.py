@@ -111,8 +111,8 @@ def fee_reason_text(reason_code: str, fee_class_label: str = "") -> str:
     in words."""
     if reason_code == fees.FEE_CLASS:
         if fee_class_label:
-            return _("because of your fee class (%(label)s)") % {"label": fee_class_label}
-        return _("because of your fee class")
+            return _("your fee class: %(label)s") % {"label": fee_class_label}
+        return _("your fee class")
     labels = {
         fees.AGE_EXEMPT: _("free because of your age"),
         fees.FREE_COUPON: _("free coupon (the year you turn the coupon age)"),

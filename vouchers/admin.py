@@ -27,6 +27,7 @@ class FeeClassAdmin(AuditedChangesMixin, admin.ModelAdmin):
     mails already sent keep the fee they said."""
 
     audit_action_prefix = "vouchers.fee_class"
-    audit_tracked_fields = ["code", "label", "amount"]
+    # Audit details hold ids and codes only: the code and label may be Japanese free text.
+    audit_tracked_fields = ["amount"]
     list_display = ("code", "label", "amount")
     search_fields = ("code", "label")
