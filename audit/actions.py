@@ -37,6 +37,9 @@ LABELS: dict[str, Promise] = {
     "vouchers.list.imported": _("List of screening tickets imported (previous list replaced)"),
     "vouchers.list.previewed": _("List of screening tickets uploaded for preview"),
     "vouchers.list.refused": _("List of screening tickets refused (bad lines)"),
+    "vouchers.fee_class.created": _("Fee class created"),
+    "vouchers.fee_class.changed": _("Fee class changed"),
+    "vouchers.fee_class.deleted": _("Fee class deleted"),
     # Residents' data.
     "citizens.citizen.viewed": _("Resident's personal details opened"),
     "citizens.citizen.listed": _("Residents' names and phones listed"),

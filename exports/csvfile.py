@@ -19,9 +19,10 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 
 from django.utils import timezone
 
@@ -29,8 +30,11 @@ from citizens.forms import era_of
 from citizens.normalize import format_postal_code
 from reservations import fees
 from reservations.models import ScreeningType, fiscal_year_end_age, format_reservation_number
+from vouchers.fees import rule_in
 
 ENCODINGS = ("cp932", "utf-8-sig")
+# No fee class configured: every booking pays by the screening's fee and exemptions.
+NO_FEE_CLASSES: Mapping[str, fees.FeeClassRule] = MappingProxyType({})
 GETA = "〓"  # 〓 (U+3013): what Japanese systems print for a character they cannot show
 
 # Change types (区分): what the row tells the health centre to do.
@@ -230,10 +234,18 @@ def wareki_code(day: date | None) -> str:
     return f"{ERA_CODES[era.code]}{year:02d}{day.month:02d}{day.day:02d}"
 
 
-def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], bool]:
+def csv_row(
+    record: dict,
+    *,
+    change: str,
+    encoding: str,
+    fee_classes: Mapping[str, fees.FeeClassRule] = NO_FEE_CLASSES,
+) -> tuple[list[str], bool]:
     """One reserved screening as a CSV row; True when its 要確認 column is filled.
 
-    `record` holds the values of one ReservationItem query row (see services.ROW_FIELDS).
+    `record` holds the values of one ReservationItem query row (see services.ROW_FIELDS);
+    `fee_classes` the configured fee classes (vouchers.fees.fee_class_rules, loaded once
+    for the batch by the caller) that the 費用 and 費用理由 columns apply.
     """
     starts = timezone.localtime(record["slot__starts_at"])
     ends = timezone.localtime(record["slot__ends_at"])
@@ -280,7 +292,7 @@ def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], boo
             else ""
         ),
     }
-    fee = _fee(record, birth_date, starts.date())
+    fee = _fee(record, birth_date, starts.date(), fee_classes)
     values["fee"], values["fee_reason"] = str(fee.amount), fees.EXPORT_LABELS[fee.reason_code]
     # 同時予約: the first member's reservation number links the members of one group.
     group_number = record.get("reservation__group__first_number")
@@ -293,14 +305,18 @@ def csv_row(record: dict, *, change: str, encoding: str) -> tuple[list[str], boo
     return [values[key] for key in KEYS], bool(checks)
 
 
-def _fee(record: dict, birth_date: date, day: date) -> fees.Fee:
-    """The fee that applies to this resident (reservations.fees.fee_for), from the row."""
+def _fee(
+    record: dict, birth_date: date, day: date, fee_classes: Mapping[str, fees.FeeClassRule]
+) -> fees.Fee:
+    """The fee that applies to this resident (reservations.fees.fee_for), from the row and
+    the booking's fee class."""
     screening = ScreeningType(
         fee=record["screening_type__fee"],
         free_from_age=record["screening_type__free_from_age"],
         free_coupon_age=record["screening_type__free_coupon_age"],
     )
-    return fees.fee_for(screening, birth_date, day)
+    fee_class = rule_in(fee_classes, record["reservation__fee_class"] or "")
+    return fees.fee_for(screening, birth_date, day, fee_class=fee_class)
 
 
 @dataclass
@@ -333,8 +349,14 @@ class _EncodingSink:
         self.write_bytes(encode_cp932(text) if self.codec == "cp932" else text.encode(self.codec))
 
 
-def write_csv(rows: Iterable[tuple[dict, str]], *, encoding: str) -> CsvResult:
+def write_csv(
+    rows: Iterable[tuple[dict, str]],
+    *,
+    encoding: str,
+    fee_classes: Mapping[str, fees.FeeClassRule] = NO_FEE_CLASSES,
+) -> CsvResult:
     """Encode (record, change type) pairs into the batch CSV: header row, CRLF line ends.
+    `fee_classes`: as csv_row takes them.
 
     The whole file is built in memory: the PKCS7 envelope builder takes bytes, not a
     stream (see docs/exports.md for sizing).
@@ -349,7 +371,9 @@ def write_csv(rows: Iterable[tuple[dict, str]], *, encoding: str) -> CsvResult:
     changes: Counter = Counter()
     flagged = 0
     for record, change in rows:
-        row, needs_check = csv_row(record, change=change, encoding=encoding)
+        row, needs_check = csv_row(
+            record, change=change, encoding=encoding, fee_classes=fee_classes
+        )
         writer.writerow(row)
         changes[change] += 1
         flagged += needs_check

@@ -43,6 +43,7 @@ from audit.context import AuditContext
 from exports import crypto, csvfile
 from exports.models import CHAIN_START, Batch
 from reservations.models import Reservation, ReservationItem
+from vouchers.fees import fee_class_rules
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +311,7 @@ def _write_batch(
     allow_empty: bool,
     now: datetime,
 ) -> BatchResult:
-    table = csvfile.write_csv(rows, encoding=encoding)
+    table = csvfile.write_csv(rows, encoding=encoding, fee_classes=fee_class_rules())
     period = {"period_start": fields.get("period_start"), "period_end": fields["period_end"]}
     if table.rows == 0 and not allow_empty:
         return BatchResult(None, created=False, **period)

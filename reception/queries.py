@@ -19,6 +19,7 @@ from reservations.models import (
     Venue,
     fiscal_year_end_age,
 )
+from vouchers.fees import fee_class_rules, rule_in
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -89,6 +90,7 @@ def roster(venue: Venue, day: date) -> list[RosterGroup]:
         .prefetch_related(Prefetch("items", queryset=items, to_attr="live_items"))
     )
     groups: dict[datetime, RosterGroup] = {}
+    rules = fee_class_rules()  # once for the page, not once a row
     for reservation in reservations:
         citizen = reservation.citizen
         live = sorted(
@@ -102,7 +104,12 @@ def roster(venue: Venue, day: date) -> list[RosterGroup]:
             items=[
                 RosterItem(
                     item=item,
-                    fee=fee_for(item.screening_type, citizen.birth_date, day),
+                    fee=fee_for(
+                        item.screening_type,
+                        citizen.birth_date,
+                        day,
+                        fee_class=rule_in(rules, reservation.fee_class),
+                    ),
                     attendance=_attendance_of(item),
                 )
                 for item in live

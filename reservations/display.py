@@ -105,9 +105,14 @@ def yen(amount: Any) -> str:
     return _("¥%(amount)s") % {"amount": number_format(amount, force_grouping=True)}
 
 
-def fee_reason_text(reason_code: str) -> str:
+def fee_reason_text(reason_code: str, fee_class_label: str = "") -> str:
     """Why a fee is what it is, for a fee shown with reservations.fees.fee_for: "" for the
-    screening's usual fee, else the exemption in words."""
+    screening's usual fee, else the exemption or the fee class (by its label when given)
+    in words."""
+    if reason_code == fees.FEE_CLASS:
+        if fee_class_label:
+            return _("your fee class: %(label)s") % {"label": fee_class_label}
+        return _("your fee class")
     labels = {
         fees.AGE_EXEMPT: _("free because of your age"),
         fees.FREE_COUPON: _("free coupon (the year you turn the coupon age)"),
@@ -115,21 +120,33 @@ def fee_reason_text(reason_code: str) -> str:
     return str(labels.get(reason_code, ""))
 
 
-def fee_text(fee: Any) -> str:
+def fee_text(fee: Any, *, name_fee_class: bool = True) -> str:
     """A reservations.fees.Fee as residents read it: "Free of charge (free coupon …)" or
-    "¥1,000"."""
+    "¥1,000". `name_fee_class=False` leaves a fee class's label out (a mail: the label,
+    such as 生活保護世帯, is the resident's own business, not that of whoever reads the mail)."""
     text = yen(fee.amount)
-    reason = fee_reason_text(fee.reason_code)
+    label = getattr(fee, "fee_class_label", "") if name_fee_class else ""
+    reason = fee_reason_text(fee.reason_code, label)
     return _("%(fee)s (%(reason)s)") % {"fee": text, "reason": reason} if reason else text
 
 
-def slot_fee_text(slot: Any, birth_date: date | None) -> str:
-    """A slot's fee for the person born on `birth_date` (reservations.fees.fee_for), with
-    the exemption if one applies; the screening's usual fee when the birth date is not
-    known yet (before the resident has given it)."""
-    if not birth_date:
+def slot_fee_text(slot: Any, payer: fees.FeePayer | date | None) -> str:
+    """A slot's fee for `payer` (reservations.fees.fee_for) with the exemption or fee
+    class if one applies: a FeePayer (date of birth and the booking's fee class), or a date
+    of birth alone for a booking without a fee class. The screening's usual fee when
+    neither is known yet (before the resident has given the date of birth)."""
+    if not payer:
         return yen(slot.screening_type.fee)
-    return fee_text(fees.fee_for(slot.screening_type, birth_date, _local_day(slot.starts_at)))
+    if not isinstance(payer, fees.FeePayer):
+        payer = fees.FeePayer(payer)
+    return fee_text(
+        fees.fee_for(
+            slot.screening_type,
+            payer.birth_date,
+            _local_day(slot.starts_at),
+            fee_class=payer.fee_class,
+        )
+    )
 
 
 def places_text(remaining: int | None) -> str:

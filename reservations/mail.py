@@ -37,6 +37,7 @@ from reservations.models import (
     ReservationItem,
     format_reservation_number,
 )
+from vouchers.fees import fee_class_rules, reservation_payer, rule_in
 
 LANGUAGES = ("ja", "en")
 
@@ -78,9 +79,12 @@ def mail_context(notification: Notification, language: str) -> dict[str, Any]:
 def _context(notification: Notification, language: str) -> dict[str, Any]:
     reservation = notification.reservation
     items = _items(reservation)
-    birth_date = reservation.citizen.birth_date
+    payer = reservation_payer(reservation)
     fees = {
-        item.pk: fee_for(item.screening_type, birth_date, item.slot.local_date) for item in items
+        item.pk: fee_for(
+            item.screening_type, payer.birth_date, item.slot.local_date, fee_class=payer.fee_class
+        )
+        for item in items
     }
     screenings = [
         {
@@ -88,7 +92,8 @@ def _context(notification: Notification, language: str) -> dict[str, Any]:
             "starts": time_text(item.slot.starts_at),
             "ends": time_text(item.slot.ends_at),
             "fee": fees[item.pk].amount,
-            "fee_text": fee_text(fees[item.pk]),
+            # A mail says that a fee class applies but not which (the label is personal).
+            "fee_text": fee_text(fees[item.pk], name_fee_class=False),
             "what_to_bring": translated(item.screening_type, "what_to_bring"),
         }
         for item in items
@@ -139,6 +144,7 @@ def _group_context(notification: Notification, language: str) -> dict[str, Any]:
         if group is not None
         else Reservation.objects.filter(pk=notification.reservation.pk)
     )
+    rules = fee_class_rules()
     context["members"] = [
         {
             "position": (member.group_position or 0) + 1,
@@ -151,8 +157,12 @@ def _group_context(notification: Notification, language: str) -> dict[str, Any]:
                     "ends": time_text(item.slot.ends_at),
                     "fee_text": fee_text(
                         fee_for(
-                            item.screening_type, member.citizen.birth_date, item.slot.local_date
-                        )
+                            item.screening_type,
+                            member.citizen.birth_date,
+                            item.slot.local_date,
+                            fee_class=rule_in(rules, member.fee_class),
+                        ),
+                        name_fee_class=False,
                     ),
                 }
                 for item in _items(member)

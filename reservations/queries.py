@@ -52,6 +52,7 @@ from reservations.models import (
     Venue,
     fiscal_year_of,
 )
+from vouchers.fees import reservation_payer
 
 T = TypeVar("T")
 
@@ -665,15 +666,20 @@ def items_in_time_order(reservation: Reservation) -> list[ReservationItem]:
 
 
 def booking_context(reservation: Reservation) -> dict[str, Any]:
-    """What every page about one booking shows: its slots in time order, venue and fee."""
+    """What every page about one booking shows: its slots in time order, venue and fee,
+    and who pays (`fee_payer`: the date of birth and fee class each slot's fee is for)."""
     slots = [item.slot for item in items_in_time_order(reservation)]
+    payer = reservation_payer(reservation)
     return {
         "slots": slots,
         "venue": slots[0].venue if slots else None,
         "fee": sum(
-            fee_for(s.screening_type, reservation.citizen.birth_date, s.local_date).amount
+            fee_for(
+                s.screening_type, payer.birth_date, s.local_date, fee_class=payer.fee_class
+            ).amount
             for s in slots
         ),
+        "fee_payer": payer,
     }
 
 

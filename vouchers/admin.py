@@ -3,7 +3,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from vouchers.models import VoucherList
+from audit.admin_hooks import AuditedChangesMixin
+from vouchers.models import FeeClass, VoucherList
 
 
 @admin.register(VoucherList)
@@ -17,3 +18,16 @@ class VoucherListAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(FeeClass)
+class FeeClassAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    """What each 費用区分 on the city's list charges (reservations.fees.fee_for). A change
+    applies to every booking of the class, on its pages, the roster and the next export;
+    mails already sent keep the fee they said."""
+
+    audit_action_prefix = "vouchers.fee_class"
+    # Audit details hold ids and codes only: the code and label may be Japanese free text.
+    audit_tracked_fields = ["amount"]
+    list_display = ("code", "label", "amount")
+    search_fields = ("code", "label")

@@ -54,6 +54,19 @@ def booking_voucher(
     return _check_all(voucher_pass.number, _types(needed), details, now)
 
 
+def booking_fee_class(
+    *, form_token: str, slots: Sequence[Slot], details: CitizenDetails, now: datetime
+) -> str:
+    """The fee class the confirm step would stamp on this booking, for the page that asks
+    to confirm it: the list's for a 受診券 booking, "" for an open booking — and "" when the
+    voucher no longer passes (the confirm step will refuse it then, in words)."""
+    try:
+        match = booking_voucher(form_token=form_token, slots=slots, details=details, now=now)
+    except VoucherRefused:
+        return ""
+    return match.fee_class if match else ""
+
+
 def desk_voucher(
     *, number: str, slots: Sequence[Slot], details: CitizenDetails, now: datetime
 ) -> VoucherMatch | None:

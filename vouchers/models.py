@@ -8,6 +8,8 @@ its commit, already hashed: names and addresses in the file never reach the data
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -41,6 +43,49 @@ class VoucherList(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} ({self.row_count})"
+
+
+def fee_class_key(code: str) -> str:
+    """How a fee class code is matched: NFKC (全角 "１" is "1") and stripped, so that the
+    list's spelling and the administrator's need not agree to the character."""
+    return unicodedata.normalize("NFKC", code).strip()
+
+
+class FeeClass(models.Model):
+    """What the city's fee class (費用区分 / 負担区分, VoucherEntry.fee_class) means for the
+    fee (reservations.fees.fee_for). A code on the list that is not configured here
+    changes nothing: the screening's fee and exemptions apply."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=10,
+        unique=True,
+        help_text=_("As the city's list writes it in its 費用区分 column, e.g. 1 or A."),
+    )
+    label = models.CharField(
+        _("label"), max_length=60, help_text=_("What the class is, e.g. 生活保護世帯.")
+    )
+    amount = models.PositiveIntegerField(
+        _("fee (yen)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Empty: the screening's usual fee and exemptions apply. A number: what people "
+            "of this class pay for each screening that has a fee, instead of the fee and "
+            "the exemptions; 0 = free of charge."
+        ),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("fee class")
+        verbose_name_plural = _("fee classes")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+    def clean(self) -> None:
+        self.code = fee_class_key(self.code)
 
 
 class VoucherEntry(models.Model):

@@ -21,6 +21,7 @@ from audit.context import AuditContext
 from core.access import any_role_required
 from core.roles import ADMINISTRATOR, HEALTH_CENTRE
 from vouchers import importer, services
+from vouchers.fees import unconfigured_fee_classes
 from vouchers.forms import ListUploadForm
 from vouchers.models import VoucherList
 
@@ -99,6 +100,10 @@ def voucher_upload(request: HttpRequest) -> HttpResponse:
             "field_labels": FIELD_LABELS,
             "token": token,
             "current": current,
+            # Codes that would charge the usual fee because admin does not configure them.
+            "unconfigured_fee_classes": unconfigured_fee_classes(
+                row.fee_class for row in parsed.rows
+            ),
         },
     )
 

@@ -30,6 +30,7 @@ from reservations.models import Slot, SlotState
 from reservations.views.http import allow, page, private
 from reservations.views.lookup import _unavailable as lookup_unavailable
 from vouchers import refusals as voucher_refusals
+from vouchers.fees import reservation_payer
 from vouchers.forms import VoucherNumberForm
 from vouchers.services import VoucherRefused
 from vouchers.views import VoucherBlocked, typed_voucher_check
@@ -277,7 +278,13 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         if form.cleaned_data["answer"] == "confirm":
             reservation = services.offer_confirm(offer=found, now=now)
             return page(
-                request, "waitlist/confirmed.html", {"offer": found, "reservation": reservation}
+                request,
+                "waitlist/confirmed.html",
+                {
+                    "offer": found,
+                    "reservation": reservation,
+                    "payer": reservation_payer(reservation),  # its 受診券's fee class
+                },
             )
         services.offer_decline(offer=found, now=now)
     except BookingError as error:

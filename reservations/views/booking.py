@@ -31,7 +31,7 @@ from reservations.errors import (
     NotEligible,
     SlotFull,
 )
-from reservations.fees import fee_for
+from reservations.fees import FeePayer, fee_for
 from reservations.forms import (
     AvailabilityFilterForm,
     CitizenDetailsForm,
@@ -55,6 +55,7 @@ from reservations.tokens import (
 from reservations.views.http import allow, bad_request, page, private, public, refuse
 from vouchers import booking as voucher_booking
 from vouchers import views as voucher_views
+from vouchers.fees import fee_class_rule
 from vouchers.services import VoucherRefused
 
 
@@ -414,6 +415,11 @@ def _confirm_page(
 ) -> HttpResponse:
     if can_change is None:
         can_change = len(slots) > 1 or bool(_set_candidates(slots[0], details, state.form_token))
+    # The fee class the list gives this voucher, as the booking will carry it.
+    fee_class = voucher_booking.booking_fee_class(
+        form_token=state.form_token, slots=slots, details=details, now=timezone.now()
+    )
+    payer = FeePayer(details.birth_date, fee_class_rule(fee_class))
     return page(
         request,
         "reservations/book_confirm.html",
@@ -421,8 +427,12 @@ def _confirm_page(
             "state": state.dumps(),
             "slots": slots,
             "details": details,
+            "fee_payer": payer,
             "fee": sum(
-                fee_for(s.screening_type, details.birth_date, s.local_date).amount for s in slots
+                fee_for(
+                    s.screening_type, payer.birth_date, s.local_date, fee_class=payer.fee_class
+                ).amount
+                for s in slots
             ),
             "can_change_screenings": can_change,
             # The last step: the third when screenings could be added, else the second.

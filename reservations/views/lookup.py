@@ -197,11 +197,13 @@ def drop(request: HttpRequest) -> HttpResponse:
         return _manage_page(request, reservation)
     name = screening_name(item.screening_type)
     if request.POST.get("confirm") != "yes":
+        booking = queries.booking_context(reservation)
         context = {
             "reservation": reservation,
             "token": request.POST["token"],
             "item": item,
-            "kept": [s for s in queries.booking_context(reservation)["slots"] if s != item.slot],
+            "kept": [s for s in booking["slots"] if s != item.slot],
+            "fee_payer": booking["fee_payer"],
         }
         return page(request, "reservations/drop_confirm.html", context)
     try:

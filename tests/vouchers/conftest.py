@@ -6,6 +6,13 @@ from reservations.models import ScreeningType
 
 # The browser fixtures, for test_browser.py.
 from tests.browser.conftest import browser, new_page, place  # noqa: F401
+
+# The export fixtures, for test_fee_classes.py's read-back of a batch.
+from tests.exports.conftest import (  # noqa: F401
+    export_settings,
+    export_storage_dir,
+    health_centre_keys,
+)
 from tests.helpers import make_staff
 from vouchers import services
 

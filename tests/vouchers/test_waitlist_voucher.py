@@ -12,6 +12,7 @@ from tests.helpers import login_staff
 from tests.reservations.test_views import PERSON
 from tests.waitlist.helpers import check_invariants, fill
 from tests.waitlist.test_views import DOB
+from vouchers.models import FeeClass
 from waitlist.models import Offer, WaitlistEntry
 
 from .conftest import list_file
@@ -56,10 +57,12 @@ def test_a_ticket_on_the_list_joins_and_its_confirmed_offer_books_with_it(client
     assert entry.voucher_number == "00012345"
     booking.reservation_cancel(reservation=full_slot.bookings[0])
     offer = Offer.objects.get()
+    FeeClass.objects.create(code="B", label="生活保護世帯", amount=0)
     done = client.post(f"/waitlist/offer/{offer.token}/", {**DOB, "answer": "confirm"})
     assert done.status_code == 200
     reservation = Reservation.objects.get(channel="waitlist")
     assert (reservation.voucher_number, reservation.fee_class) == ("00012345", "B")
+    assert "無料（費用区分" in done.content.decode()  # the fee the list's class gives
     check_invariants()
 
 
