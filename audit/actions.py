@@ -79,6 +79,7 @@ LABELS: dict[str, Promise] = {
     "reservations.person_keys.rekeyed": _("Person keys of bookings computed again"),
     # The waiting list (waitlist app; Japanese in audit/locale).
     "waitlist.entries.listed": _("Waiting list or its offers viewed by staff"),
+    "waitlist.entries.searched": _("Waiting-list entries searched by staff"),
     "waitlist.entry.added": _("Waiting-list entry added by staff"),
     "waitlist.entry.removed": _("Waiting-list entry removed by staff"),
     "waitlist.offer.confirmed_by_desk": _("Waiting-list offer confirmed at the desk"),

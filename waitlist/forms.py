@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from citizens.forms import JapaneseDateField, JapaneseDateWidget
 from reservations.forms import ResidentTextField, normalise_reservation_number
+from staff.forms import FindBookingForm
 from waitlist.models import ENTRY_NUMBER_DIGITS
 
 
@@ -91,3 +92,33 @@ class BirthDateForm(forms.Form):
     answer = forms.ChoiceField(
         choices=[("confirm", "confirm"), ("decline", "decline")], widget=forms.HiddenInput
     )
+
+
+class EntryFindForm(FindBookingForm):
+    """The desk's search for a caller's entries: entry number, or フリガナ + date of birth
+    (the phone desk's booking search, in the waiting list's words)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["number"].label = _("Entry number")
+
+    def clean_number(self) -> str:
+        try:
+            return super().clean_number()
+        except ValidationError:
+            raise ValidationError(
+                _("An entry number has %(n)s digits."),
+                params={"n": ENTRY_NUMBER_DIGITS},
+                code="number",
+            ) from None
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError as error:
+            if error.code != "incomplete":
+                raise
+            raise ValidationError(
+                _("Enter an entry number, or both the furigana and the date of birth."),
+                code="incomplete",
+            ) from None

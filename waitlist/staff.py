@@ -18,14 +18,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from audit.context import AuditContext
+from citizens.models import person_keys
 from core.access import role_required
 from core.roles import HEALTH_CENTRE
 from reservations.errors import BookingError, NotEligible
 from reservations.forms import CitizenDetailsForm
 from reservations.models import ScreeningType, Slot, fiscal_year_of
 from reservations.refusals import DESK
+from vouchers import refusals as voucher_refusals
 from waitlist import queries, services
-from waitlist.forms import AcceptForm
+from waitlist.forms import AcceptForm, EntryFindForm
 from waitlist.models import Offer, WaitlistEntry
 
 MAX_ROWS = 200
@@ -67,8 +69,86 @@ def waitlist_home(request: HttpRequest) -> HttpResponse:
             "call_list": [o for o in offers if not o.entry.email],
             "offers": offers,
             "screenings": ScreeningType.objects.filter(is_active=True),
+            "find_form": EntryFindForm(),
         },
     )
+
+
+@role_required(HEALTH_CENTRE)
+@require_POST
+def waitlist_find(request: HttpRequest) -> HttpResponse:
+    """A caller's entries, by entry number or by フリガナ + date of birth (POST: nothing
+    personal in URLs). The search and what it found are audited (ids only)."""
+    form = EntryFindForm(request.POST)
+    if not form.is_valid():
+        return render(request, "waitlist/staff/find.html", {"find_form": form}, status=400)
+    data = form.cleaned_data
+    if data["number"]:
+        found = WaitlistEntry.objects.filter(number=data["number"])
+        by = "number"
+    else:
+        keys = person_keys(data["furigana"], data["birth_date"])
+        found = WaitlistEntry.objects.filter(person_key__in=keys)
+        by = "furigana_and_birth_date"
+    entries = list(
+        found.select_related("screening_type", "venue").order_by("-created_at")[:MAX_ROWS]
+    )
+    audit.record(
+        action="waitlist.entries.searched",
+        actor=request.user,
+        request=request,
+        details={"by": by, "results": len(entries), "entry_ids": [e.pk for e in entries]},
+    )
+    rows = [
+        {
+            "entry": entry,
+            "ahead": queries.people_ahead(entry),
+            "offer": queries.open_offer(entry),
+            "closed": _closed_text(entry.closed_reason),
+            "accepted": entry.slots.select_related("venue").order_by("starts_at")[:10]
+            if entry.first_date is None
+            else [],
+        }
+        for entry in entries
+    ]
+    return render(
+        request,
+        "waitlist/staff/find.html",
+        {"find_form": form, "rows": rows},
+        status=200 if rows else 404,
+    )
+
+
+def _closed_text(code: str) -> str:
+    """Why an entry was closed, in the desk's words (the code when there are none)."""
+    if not code:
+        return ""
+    if code == "window_closed":
+        return _("Booking for its times has closed.")
+    voucher_code = code.removeprefix("voucher_") if code != "voucher_missing" else code
+    if code.startswith("voucher_") and voucher_code in voucher_refusals.DESK:
+        return str(voucher_refusals.DESK[voucher_code])
+    if code in DESK:
+        return str(DESK[code])
+    return code
+
+
+@role_required(HEALTH_CENTRE)
+@require_POST
+def waitlist_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take a caller's entry off the list (an open offer of it is withdrawn and passed on)."""
+    entry = get_object_or_404(WaitlistEntry, pk=pk)
+    try:
+        services.entry_leave(entry=entry, audit_context=AuditContext.from_request(request))
+    except BookingError as error:
+        messages.error(request, _line(error))
+    else:
+        messages.success(
+            request,
+            _("Entry %(number)s has been taken off the waiting list.")
+            % {"number": entry.display_number},
+        )
+    return redirect("waitlist_staff:home")
 
 
 @role_required(HEALTH_CENTRE)

@@ -249,3 +249,49 @@ def test_staff_without_the_health_centre_role_are_refused_403(client, full_slot)
     offer.refresh_from_db()
     assert offer.is_open
     assert not AuditEvent.objects.filter(action="waitlist.entries.listed").exists()
+
+
+def test_the_desk_finds_a_callers_entry_by_number_or_furigana_and_birth_date(desk, full_slot):
+    joined(desk, full_slot)  # joined on the web
+    entry = WaitlistEntry.objects.get()
+    by_number = desk.post("/staff/waitlist/find/", {"number": entry.display_number})
+    assert by_number.status_code == 200
+    page = by_number.content.decode()
+    assert entry.display_number in page and entry.name in page
+    by_person = desk.post(
+        "/staff/waitlist/find/", {"furigana": PERSON["furigana"], "birth_date": "S35.5.1"}
+    )
+    assert by_person.status_code == 200 and entry.display_number in by_person.content.decode()
+    event = AuditEvent.objects.filter(action="waitlist.entries.searched").latest("pk")
+    assert event.details["entry_ids"] == [entry.pk]
+    assert PERSON["furigana"] not in str(event.details)
+
+
+def test_the_desk_search_refuses_bad_input_and_says_when_nothing_matches(desk, full_slot):
+    assert desk.post("/staff/waitlist/find/", {}).status_code == 400
+    assert desk.post("/staff/waitlist/find/", {"number": "12"}).status_code == 400
+    assert desk.post("/staff/waitlist/find/", {"number": "x" * 10_000}).status_code == 400
+    missing = desk.post("/staff/waitlist/find/", {"number": "1234 5678 9012"})
+    assert missing.status_code == 404 and "一致する登録がありません" in missing.content.decode()
+    assert desk.get("/staff/waitlist/find/").status_code == 405
+
+
+def test_the_desk_takes_a_caller_off_the_list_and_passes_their_offer_on(desk, full_slot):
+    joined(desk, full_slot)
+    first = WaitlistEntry.objects.get()
+    second = join(full_slot, 2)
+    booking.reservation_cancel(reservation=full_slot.bookings[0])
+    assert Offer.objects.get(status="open").entry == first
+    response = desk.post(f"/staff/waitlist/entries/{first.pk}/remove/")
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.status == "left"
+    assert Offer.objects.get(status="open").entry == second
+    assert AuditEvent.objects.filter(action="waitlist.entry.removed").exists()
+    again = desk.post(f"/staff/waitlist/entries/{first.pk}/remove/", follow=True)
+    assert "この登録はすでに終了しています" in again.content.decode()
+
+
+def test_the_desk_search_and_removal_need_the_health_centre_role(client, full_slot):
+    assert client.post("/staff/waitlist/find/", {"number": "1" * 12}).status_code in (302, 403)
+    assert client.post("/staff/waitlist/entries/1/remove/").status_code in (302, 403)
