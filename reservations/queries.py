@@ -347,12 +347,15 @@ def month_slots(
         instant = moment.timestamp()
         values = list(rows)
         # A lottery round's times are not open first-come until the round says (the page's
-        # lottery notice explains): one query, asked of the lottery app when installed.
+        # lottery notice explains), asked of the lottery app when installed. Most of the
+        # year no round holds anything: whether one does is a cheap question, while asking
+        # about the month's 150 ids costs 1.5 ms of a 10 ms page, so that one waits for it.
         held: dict[int, datetime] = {}
         if values and apps.is_installed("lottery"):
-            from lottery.holds import first_come_of
+            from lottery.holds import first_come_of, rounds_holding
 
-            held = first_come_of([row[0] for row in values], moment)
+            if rounds_holding(moment).exists():
+                held = first_come_of([row[0] for row in values], moment)
         views = []
         for pk, venue_id, starts, capacity, booked, opens, closes in values:
             if pk in held:

@@ -159,7 +159,11 @@ def test_availability_rows_say_what_the_template_said(language, few, full, waiti
     ]
     with translation.override(language):
         rows = display.availability_rows(
-            [AvailabilityDay(DAY, [slots, []])], [Hall(), Hall()], NOW, lambda pk: f"/b/{pk}/"
+            [AvailabilityDay(DAY, [slots, []])],
+            [Hall(), Hall()],
+            NOW,
+            lambda pk: f"/b/{pk}/",
+            lambda pk: reverse("waitlist:join", args=[pk]),
         )
         ten = display.places_text(10)
         date_text = display.short_date_text(DAY)
@@ -186,7 +190,11 @@ def test_availability_rows_say_what_the_template_said(language, few, full, waiti
 def test_availability_rows_escape_what_they_show():
     with mock.patch.object(display, "places_text", return_value="<b>5</b>"):
         rows = display.availability_rows(
-            [AvailabilityDay(DAY, [[view(1, 9)]])], [Hall()], NOW, lambda pk: '/b/"x"/'
+            [AvailabilityDay(DAY, [[view(1, 9)]])],
+            [Hall()],
+            NOW,
+            lambda pk: '/b/"x"/',
+            lambda pk: f"/w/{pk}/",
         )
     html = rows[0]["cells"][0]["slots"]
     assert "&lt;b&gt;5&lt;/b&gt;" in html and 'href="/b/&quot;x&quot;/"' in html
