@@ -354,6 +354,16 @@ def _month_slots_query(
 _MONTH_SLOTS_QUERY = Precompiled(_month_slots_query)
 
 
+def _round_holding_query(*, now: datetime) -> QuerySet[Any]:
+    """One lottery round holding its slots at `now`, if any (the lottery app installed)."""
+    from lottery.holds import rounds_holding
+
+    return rounds_holding(now).values_list("pk")[:1]
+
+
+_ROUND_HOLDING = Precompiled(_round_holding_query)
+
+
 def month_slots(
     screening: ScreeningType,
     month: str | None,
@@ -385,11 +395,10 @@ def month_slots(
         # year no round holds anything: whether one does is a cheap question, while asking
         # about the month's 150 ids costs 1.5 ms of a 10 ms page, so that one waits for it.
         held: dict[int, datetime] = {}
-        if rows and apps.is_installed("lottery"):
-            from lottery.holds import first_come_of, rounds_holding
+        if rows and apps.is_installed("lottery") and _ROUND_HOLDING.rows(now=moment):
+            from lottery.holds import first_come_of
 
-            if rounds_holding(moment).exists():
-                held = first_come_of([row[0] for row in rows], moment)
+            held = first_come_of([row[0] for row in rows], moment)
         views = []
         for pk, venue_id, starts, capacity, booked, opens, closes in rows:
             if pk in held:
