@@ -3,7 +3,7 @@
 Building and compiling a queryset costs 0.5–0.7 ms of Python, more than PostgreSQL takes to
 answer the availability page's season queries (issue #12: the page's budget is 10 ms). Only
 the values change between requests, never the SQL: `Precompiled(build)` makes the queryset
-once (per thread, database and time zone) from sample values, and each call puts its own
+once (per thread and time zone) from sample values, and each call puts its own
 values where the samples were.
 
 The samples are values no query writes by itself (large negative ids, datetimes in 1901), so
