@@ -21,7 +21,6 @@ from html import escape
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
@@ -172,15 +171,21 @@ def _short_date_in(language: str, day: date) -> str:
 
 
 def availability_rows(
-    days: Iterable[Any], columns: Sequence[Any], now: datetime, book_url: Callable[[int], str]
+    days: Iterable[Any],
+    columns: Sequence[Any],
+    now: datetime,
+    book_url: Callable[[int], str],
+    join_url: Callable[[int], str],
 ) -> list[dict[str, Any]]:
     """The availability table's rows, laid out once in Python: a month shows about 150
     slots, and a dozen template filters, tags and translations for each cost more than the
     rest of the page together.
 
     `days` are queries.AvailabilityDay (a date, one list of slots per column), `columns` the
-    venues. Each row is {"date", "cells"}; each cell {"label": the venue's name (the small
-    screen's data-label), "slots": the list of its times as escaped HTML, "" when none}.
+    venues; `book_url(pk)` and `join_url(pk)` give a time's booking form and waiting list
+    (the view builds them with one reverse() each, not one per slot). Each row is
+    {"date", "cells"}; each cell {"label": the venue's name (the small screen's
+    data-label), "slots": the list of its times as escaped HTML, "" when none}.
     A text that many slots share (the places left with its mark, "full", when booking
     opens) is translated and escaped once.
     """
@@ -192,7 +197,9 @@ def availability_rows(
     for day in days:
         cells = []
         for label, slots in zip(labels, day.cells, strict=True):
-            items = "".join([_slot_item(slot, now, zone, book_url, texts) for slot in slots])
+            items = "".join(
+                [_slot_item(slot, now, zone, book_url, join_url, texts) for slot in slots]
+            )
             # Safe: every text in `items` is escaped by _slot_item.
             html = mark_safe(f'<ul class="slots">{items}</ul>') if items else ""  # noqa: S308
             cells.append({"label": label, "slots": html})
@@ -205,6 +212,7 @@ def _slot_item(
     now: datetime,
     zone: tzinfo,
     book_url: Callable[[int], str],
+    join_url: Callable[[int], str],
     texts: dict[object, str],
 ) -> str:
     """One time in a cell, as HTML: a link with ○/△ and the places left when it can be
@@ -236,8 +244,7 @@ def _slot_item(
         # A full time has a waiting list (キャンセル待ち): a link to join it.
         if "waitlist" not in texts:
             texts["waitlist"] = escape(_("waiting list"))
-        join = reverse("waitlist:join", args=[slot.id])
-        link = f'<a href="{escape(join)}">{texts["waitlist"]}</a>'
+        link = f'<a href="{escape(join_url(slot.id))}">{texts["waitlist"]}</a>'
         return f'<li class="slot slot--full"><span class="slot__time">{time}{tail} {link}</li>'
     if state == "not_open":
         if slot.opens_at not in texts:

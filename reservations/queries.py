@@ -32,6 +32,7 @@ from django.db.models import (
     Max,
     Min,
     Q,
+    QuerySet,
     Sum,
     When,
 )
@@ -52,6 +53,7 @@ from reservations.models import (
     Venue,
     fiscal_year_of,
 )
+from reservations.precompiled import Precompiled
 from vouchers.fees import reservation_payer
 
 T = TypeVar("T")
@@ -219,32 +221,44 @@ class AvailabilityIndex:
         return self.first_bookable_month or (self.months[0] if self.months else None)
 
 
+_VENUE_FIELDS = [f.attname for f in Venue._meta.concrete_fields]
+
+
+def _index_query(*, screening: int, now: datetime) -> QuerySet[Any]:
+    """Each venue with a slot of `screening` after `now`, once per (local) month it has
+    one, with 1 when that month has a place to book at `now`, else 0."""
+    bookable = Q(
+        slots__opens_at__lte=now,
+        slots__closes_at__gt=now,
+        slots__booked__lt=F("slots__capacity") - F("slots__held"),
+    )
+    zone = timezone.get_current_timezone()
+    return (
+        Venue.objects.filter(
+            slots__screening_type=screening,
+            slots__starts_at__gt=now,
+            slots__called_off_at__isnull=True,
+        )
+        .values_list(*_VENUE_FIELDS, TruncMonth("slots__starts_at", tzinfo=zone))
+        .annotate(
+            bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField()))
+        )
+        .order_by()
+    )
+
+
+# Compiled once (reservations.precompiled): building the queryset costs more than running it.
+_INDEX_QUERY = Precompiled(_index_query)
+
+
 def availability_index(screening: ScreeningType, now: datetime | None = None) -> AvailabilityIndex:
     """One grouped query: each venue with a slot of `screening` still to come, once per
     month it has one, and whether that month has a place to book. Rows of plain values:
     one Venue built per venue, not one per venue and month."""
 
     def build() -> AvailabilityIndex:
-        moment = now or timezone.now()
-        zone = timezone.get_current_timezone()
-        bookable = Q(
-            slots__opens_at__lte=moment,
-            slots__closes_at__gt=moment,
-            slots__booked__lt=F("slots__capacity") - F("slots__held"),
-        )
-        fields = [f.attname for f in Venue._meta.concrete_fields]
-        rows = (
-            Venue.objects.filter(
-                slots__screening_type=screening,
-                slots__starts_at__gt=moment,
-                slots__called_off_at__isnull=True,
-            )
-            .values_list(*fields, TruncMonth("slots__starts_at", tzinfo=zone))
-            .annotate(
-                bookable=Max(Case(When(bookable, then=1), default=0, output_field=IntegerField()))
-            )
-            .order_by()
-        )
+        rows = _INDEX_QUERY.rows(screening=screening.pk, now=now or timezone.now())
+        fields = _VENUE_FIELDS
         venues: dict[int, Venue] = {}
         months, open_months = set(), set()
         width = len(fields)
@@ -304,6 +318,53 @@ class EpochSeconds(Func):
         )
 
 
+def _month_slots_query(
+    *,
+    screening: int,
+    now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    venue: int | None = None,
+) -> QuerySet[Any]:
+    """The slots of `screening` after `now` (from `start` to before `end`, at `venue`, when
+    given) in time order, as plain values: see month_slots."""
+    # A called-off session is hidden: nobody can book it (services._take_place).
+    conditions = Q(screening_type=screening, starts_at__gt=now, called_off_at__isnull=True)
+    if start and end:
+        conditions &= Q(starts_at__gte=start, starts_at__lt=end)
+    if venue:
+        conditions &= Q(venue_id=venue)
+    return (
+        Slot.objects.filter(conditions)
+        .order_by("starts_at", "venue_id")
+        .values_list(
+            "id",
+            "venue_id",
+            EpochSeconds("starts_at"),
+            "capacity",
+            # Places held for waiting-list offers are taken, as far as anyone else can
+            # see: `booked` of a SlotView is booked + held.
+            F("booked") + F("held"),
+            EpochSeconds("opens_at"),
+            EpochSeconds("closes_at"),
+        )
+    )
+
+
+# Compiled once per shape (reservations.precompiled), like the index.
+_MONTH_SLOTS_QUERY = Precompiled(_month_slots_query)
+
+
+def _round_holding_query(*, now: datetime) -> QuerySet[Any]:
+    """One lottery round holding its slots at `now`, if any (the lottery app installed)."""
+    from lottery.holds import rounds_holding
+
+    return rounds_holding(now).values_list("pk")[:1]
+
+
+_ROUND_HOLDING = Precompiled(_round_holding_query)
+
+
 def month_slots(
     screening: ScreeningType,
     month: str | None,
@@ -321,41 +382,26 @@ def month_slots(
 
     def build() -> list[SlotView]:
         moment = now or timezone.now()
-        # A called-off session is hidden: nobody can book it (services._take_place).
-        conditions = Q(screening_type=screening, starts_at__gt=moment, called_off_at__isnull=True)
+        values: dict[str, int | datetime] = {"screening": screening.pk, "now": moment}
         if month:
-            start, end = month_bounds(month)
-            conditions &= Q(starts_at__gte=start, starts_at__lt=end)
+            values["start"], values["end"] = month_bounds(month)
         if venue:
-            conditions &= Q(venue_id=venue)
-        rows = (
-            Slot.objects.filter(conditions)
-            .order_by("starts_at", "venue_id")
-            .values_list(
-                "id",
-                "venue_id",
-                EpochSeconds("starts_at"),
-                "capacity",
-                # Places held for waiting-list offers are taken, as far as anyone else
-                # can see: `booked` of a SlotView is booked + held.
-                F("booked") + F("held"),
-                EpochSeconds("opens_at"),
-                EpochSeconds("closes_at"),
-            )
-        )
+            values["venue"] = venue
+        rows = _MONTH_SLOTS_QUERY.rows(**values)
         zone = timezone.get_current_timezone()
         at = datetime.fromtimestamp
         instant = moment.timestamp()
-        values = list(rows)
         # A lottery round's times are not open first-come until the round says (the page's
-        # lottery notice explains): one query, asked of the lottery app when installed.
+        # lottery notice explains), asked of the lottery app when installed. Most of the
+        # year no round holds anything: whether one does is a cheap question, while asking
+        # about the month's 150 ids costs 1.5 ms of a 10 ms page, so that one waits for it.
         held: dict[int, datetime] = {}
-        if values and apps.is_installed("lottery"):
+        if rows and apps.is_installed("lottery") and _ROUND_HOLDING.rows(now=moment):
             from lottery.holds import first_come_of
 
-            held = first_come_of([row[0] for row in values], moment)
+            held = first_come_of([row[0] for row in rows], moment)
         views = []
-        for pk, venue_id, starts, capacity, booked, opens, closes in values:
+        for pk, venue_id, starts, capacity, booked, opens, closes in rows:
             if pk in held:
                 window, opens_at = SlotState.NOT_OPEN.value, timezone.localtime(held[pk], zone)
             elif instant < opens + 1:

@@ -117,7 +117,9 @@ def availability(request: HttpRequest, code: str) -> HttpResponse:
             "columns": columns,
             "days": days,
             "table_rows": availability_table_rows(
-                availability_rows(days, columns, now, _id_url("reservations:book"))
+                availability_rows(
+                    days, columns, now, _id_url("reservations:book"), _id_url("waitlist:join")
+                )
             ),
             "fiscal_years": queries.shown_fiscal_years(days, month),
             "month_links": _month_links(request, months, month, venue),

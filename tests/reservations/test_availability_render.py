@@ -62,7 +62,8 @@ def test_availability_makes_a_bounded_number_of_queries_whatever_the_slots(
 ):
     season(months, per_month, [VenueFactory(), VenueFactory()])
     # The three of the page itself, the lottery rounds announced for the screening, and
-    # which of the month's times a round holds (shown as not open first-come yet).
+    # whether a round holds any time now (only then: which of the month's, shown as not
+    # open first-come yet).
     with django_assert_max_num_queries(5):
         response = client.get("/screenings/lung/")
     assert response.status_code == 200
@@ -159,7 +160,11 @@ def test_availability_rows_say_what_the_template_said(language, few, full, waiti
     ]
     with translation.override(language):
         rows = display.availability_rows(
-            [AvailabilityDay(DAY, [slots, []])], [Hall(), Hall()], NOW, lambda pk: f"/b/{pk}/"
+            [AvailabilityDay(DAY, [slots, []])],
+            [Hall(), Hall()],
+            NOW,
+            lambda pk: f"/b/{pk}/",
+            lambda pk: reverse("waitlist:join", args=[pk]),
         )
         ten = display.places_text(10)
         date_text = display.short_date_text(DAY)
@@ -186,7 +191,11 @@ def test_availability_rows_say_what_the_template_said(language, few, full, waiti
 def test_availability_rows_escape_what_they_show():
     with mock.patch.object(display, "places_text", return_value="<b>5</b>"):
         rows = display.availability_rows(
-            [AvailabilityDay(DAY, [[view(1, 9)]])], [Hall()], NOW, lambda pk: '/b/"x"/'
+            [AvailabilityDay(DAY, [[view(1, 9)]])],
+            [Hall()],
+            NOW,
+            lambda pk: '/b/"x"/',
+            lambda pk: f"/w/{pk}/",
         )
     html = rows[0]["cells"][0]["slots"]
     assert "&lt;b&gt;5&lt;/b&gt;" in html and 'href="/b/&quot;x&quot;/"' in html
@@ -230,8 +239,9 @@ def test_the_availability_page_makes_five_queries_with_any_filter(
     season(2, 8, [hall, centre])
     month = f"{first_of_next_months(2)[1]:%Y-%m}"
     for query in ("", f"?month={month}", f"?month={month}&venue={hall.pk}", "?month="):
-        # The screening, the filter's months and venues, the slots shown, which of them a
-        # lottery round holds, the rounds announced for the screening ({% lottery_notice %}).
+        # The screening, the filter's months and venues, the slots shown, whether a lottery
+        # round holds any time (none here, so not which), the rounds announced for the
+        # screening ({% lottery_notice %}).
         with django_assert_num_queries(5):
             response = client.get(f"/en/screenings/lung/{query}")
         assert response.status_code == 200

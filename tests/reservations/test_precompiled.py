@@ -1,0 +1,82 @@
+"""reservations.precompiled: a queryset compiled once answers later calls with their own
+values, exactly as the queryset built from those values would (issue #12)."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db.models import F
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from reservations.models import Slot
+from reservations.precompiled import Precompiled
+from tests.factories import ScreeningTypeFactory, SlotFactory, VenueFactory, local_dt
+
+pytestmark = pytest.mark.django_db
+
+
+def slots_after(*, screening, now, venue=None):
+    slots = Slot.objects.filter(screening_type=screening, starts_at__gt=now)
+    if venue:
+        slots = slots.filter(venue_id=venue)
+    return slots.order_by("starts_at").values_list(
+        "id", TruncMonth("starts_at"), F("capacity") - F("booked")
+    )
+
+
+def test_each_call_gets_the_rows_of_its_own_values():
+    lung, stomach = ScreeningTypeFactory(), ScreeningTypeFactory(code="stomach")
+    hall, centre = VenueFactory(), VenueFactory()
+    day = timezone.localdate() + timedelta(days=20)
+    for n, (screening, venue) in enumerate(
+        [(lung, hall), (lung, centre), (stomach, hall), (lung, hall)]
+    ):
+        SlotFactory(screening_type=screening, venue=venue, starts_at=local_dt(day, 9 + n))
+    query = Precompiled(slots_after)
+    now = timezone.now()
+    later = local_dt(day, 10, 30)
+    for values in (
+        {"screening": lung.pk, "now": now},
+        {"screening": lung.pk, "now": later},
+        {"screening": stomach.pk, "now": now},
+        {"screening": lung.pk, "now": now, "venue": centre.pk},
+        {"screening": lung.pk, "now": now, "venue": hall.pk},
+    ):
+        # The ORM's own rows, converters included (TruncMonth answers an aware datetime).
+        assert query.rows(**values) == list(slots_after(**values)), values
+    assert len(query.rows(screening=lung.pk, now=now)) == 3
+
+
+def test_a_shape_is_compiled_once_per_time_zone():
+    built = []
+
+    def build(**values):
+        built.append(sorted(values))
+        return slots_after(**values)
+
+    query = Precompiled(build)
+    screening = ScreeningTypeFactory().pk
+    now = timezone.now()
+    query.rows(screening=screening, now=now)
+    query.rows(screening=screening, now=now + timedelta(days=1))
+    assert len(built) == 1
+    query.rows(screening=screening, now=now, venue=1)  # another shape
+    assert len(built) == 2
+    # Months are cut in the current time zone: another zone is another SQL.
+    first = local_dt(date(timezone.localdate().year + 1, 3, 1), 0, 30)
+    SlotFactory(screening_type_id=screening, starts_at=first)
+    with timezone.override("UTC"):
+        [(_pk, month, _left)] = query.rows(screening=screening, now=now)
+    assert len(built) == 3
+    assert (month.month, month.day) == (2, 1)  # 0:30 in Japan is still February in UTC
+
+
+def test_a_value_the_query_does_not_use_is_refused():
+    """A value found nowhere in the compiled parameters would be silently ignored."""
+    ignores_screening = Precompiled(
+        lambda *, screening, now: Slot.objects.filter(starts_at__gt=now)
+    )
+    with pytest.raises(ValueError, match="'screening' is not a parameter"):
+        ignores_screening.rows(screening=1, now=timezone.now())
+    with pytest.raises(TypeError):
+        Precompiled(slots_after).rows(screening="lung", now=timezone.now())
