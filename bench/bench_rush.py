@@ -83,11 +83,19 @@ DATABASE = "kenshin_bench_rush"
 # browser on a waiting page: Retry-After / <meta http-equiv="refresh">, then load again.
 WAITING_ROOM_SETTING_PREFIX = "WAITING_ROOM"
 WAITING_ROOM_ENV: dict[str, str] = {
-    # The room on for every booking, letting in somewhat less than the 1x phase books per
-    # second (so the admitted flows never queue behind each other); tune from that figure.
+    # The room on for every booking. Its admission rate is set in the run from what the 1x
+    # phase booked per second (admission_rate): the site admits at the rate it can book.
     "WAITING_ROOM_ALWAYS": "true",
-    "WAITING_ROOM_ADMIT_PER_SECOND": "30",
 }
+# The share of the 1x phase's bookings per second the room lets in at 5x: a little less,
+# so that the admitted residents' flows never queue behind each other.
+ADMISSION_SHARE = 0.8
+
+
+def admission_rate(flow_places_per_second: float) -> int:
+    """WAITING_ROOM_ADMIT_PER_SECOND for the 5x phase: ADMISSION_SHARE of what the site
+    booked per second at 1x, in the same run (at least 1)."""
+    return max(1, int(flow_places_per_second * ADMISSION_SHARE))
 
 
 def waiting_room_settings() -> list[str]:
@@ -891,19 +899,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif want_waiting_room:
             stop_process(servers.pop())
             kenshin_port = free_port()
+            room_env = {
+                **WAITING_ROOM_ENV,
+                "WAITING_ROOM_ADMIT_PER_SECOND": str(admission_rate(flows[0].booked_per_second)),
+            }
             servers.append(
                 start_gunicorn(
                     "config.wsgi:application",
                     port=kenshin_port,
                     workers=plan.workers,
-                    env={**server_env, **WAITING_ROOM_ENV},
+                    env={**server_env, **room_env},
                     cwd=ROOT,
                     python=sys.executable,
                 )
             )
             wait_for_answer(kenshin_port, "/", process=servers[-1])
             state = "on"
-            waiting_note = f"on ({', '.join(built)}; environment {WAITING_ROOM_ENV})"
+            waiting_note = f"on ({', '.join(built)}; environment {room_env})"
         else:
             state = "off" if built else "off (not built yet)"
         if plan.overload > 1:
