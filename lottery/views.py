@@ -198,8 +198,7 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
     chosen = set(preferences_form.screening_ids()) if preferences_form.is_valid() else set()
     needed = [s for s in voucher_types if s.pk in chosen]
     valid = [details_form.is_valid(), preferences_form.is_valid()]
-    if needed:
-        assert voucher_form is not None
+    if needed and voucher_form is not None:
         valid.append(voucher_form.is_valid())
     elif voucher_form is not None:  # the number is kept, its errors not shown (not needed)
         typed = data.get("voucher-number", "")[:40]
@@ -207,8 +206,7 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
     if not all(valid):
         return again(400)
     voucher_number = ""
-    if needed:
-        assert voucher_form is not None
+    if needed and voucher_form is not None:
         try:
             typed_voucher_check(
                 request,

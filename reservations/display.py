@@ -129,6 +129,12 @@ def fee_text(fee: Any, *, name_fee_class: bool = True) -> str:
     return _("%(fee)s (%(reason)s)") % {"fee": text, "reason": reason} if reason else text
 
 
+def fee_text_unnamed(fee: Any) -> str:
+    """fee_text without a fee class's label: for what others see (the mail, the roster
+    on the reception desk)."""
+    return fee_text(fee, name_fee_class=False)
+
+
 def slot_fee_text(slot: Any, payer: fees.FeePayer | date | None) -> str:
     """A slot's fee for `payer` (reservations.fees.fee_for) with the exemption or fee
     class if one applies: a FeePayer (date of birth and the booking's fee class), or a date

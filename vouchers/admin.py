@@ -19,12 +19,18 @@ class VoucherListAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Without a current list every 受診券 booking, offer and draw is refused: a list
+        # is only ever replaced by the next import (audited), never deleted by hand.
+        return False
+
 
 @admin.register(FeeClass)
 class FeeClassAdmin(AuditedChangesMixin, admin.ModelAdmin):
     """What each 費用区分 on the city's list charges (reservations.fees.fee_for). A change
-    applies to every booking of the class, on its pages, the roster and the next export;
-    mails already sent keep the fee they said."""
+    applies to every booking of the class on its pages and the roster, and to the rows
+    exported from then on (rows already sent are resent only by a full export); mails
+    already sent keep the fee they said."""
 
     audit_action_prefix = "vouchers.fee_class"
     # Audit details hold ids and codes only: the code and label may be Japanese free text.

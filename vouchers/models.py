@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -86,6 +87,12 @@ class FeeClass(models.Model):
 
     def clean(self) -> None:
         self.code = fee_class_key(self.code)
+        # NFKC may lengthen a code (㍿ → 株式会社): check the stored form's length again.
+        limit = self._meta.get_field("code").max_length
+        if limit is not None and len(self.code) > limit:
+            raise ValidationError(
+                {"code": _("A fee class code has at most %(n)s characters.") % {"n": limit}}
+            )
 
 
 class VoucherEntry(models.Model):

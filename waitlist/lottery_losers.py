@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 def _accepted_slots(application: Application, round_: Round) -> list[Slot]:
-    """Every time the application's preferences named, among the round's slots."""
+    """Every time the application's preferences named, among the round's slots, of the
+    screenings it applied for."""
     round_slot_ids = set(round_.round_slots.values_list("slot_id", flat=True))
     wanted: set[int] = set()
     for preference in application.preferences.all():
@@ -43,10 +44,12 @@ def _accepted_slots(application: Application, round_: Round) -> list[Slot]:
                     starts_at__date=preference.day,
                 ).values_list("pk", flat=True)
             )
+    # A day preference names every round time that day: only the screenings applied for.
+    screening_ids = application.screenings.values_list("screening_type_id", flat=True)
     return list(
-        Slot.objects.filter(pk__in=wanted & round_slot_ids).select_related(
-            "screening_type", "venue"
-        )
+        Slot.objects.filter(
+            pk__in=wanted & round_slot_ids, screening_type_id__in=list(screening_ids)
+        ).select_related("screening_type", "venue")
     )
 
 

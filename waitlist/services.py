@@ -352,6 +352,8 @@ def offer_freed_places(*, slot: Slot, now: datetime | None = None) -> list[Offer
                     _voucher(entry.voucher_number, slot.screening_type, entry.details(), now)
                 except NotEligible as refused:
                     reasons = refused.reasons
+                    if reasons[0].code == f"voucher_{voucher_refusals.NO_LIST}":
+                        break  # no list loaded (not yet): nobody is offered, nobody closed
             if reasons:
                 _close_entry(entry, reasons[0].code, now=now)
                 continue

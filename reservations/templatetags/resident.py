@@ -28,6 +28,7 @@ from reservations.display import (
     day_text,
     fee_reason_text,
     fee_text,
+    fee_text_unnamed,
     places_text,
     short_date_text,
     slot_fee_text,
@@ -47,6 +48,7 @@ register.filter("short_date_text", short_date_text)
 register.filter("time_text", time_text)
 register.filter("yen", yen)
 register.filter("fee_text", fee_text)
+register.filter("fee_text_unnamed", fee_text_unnamed)
 register.filter("fee_reason_text", fee_reason_text)
 register.filter("slot_fee_text", slot_fee_text)
 register.filter("datetime_text", datetime_text)

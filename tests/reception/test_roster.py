@@ -153,3 +153,17 @@ def test_the_roster_shows_the_fee_that_applies_with_its_reason(reception, today_
         [(500, "standard")],
     ]
     assert "年齢により無料" in response.content.decode()
+
+
+def test_the_roster_shows_a_fee_class_fee_without_the_class_label(reception, today_day):
+    from reservations.models import Reservation
+    from vouchers.models import FeeClass
+
+    FeeClass.objects.create(code="B", label="生活保護世帯", amount=0)
+    reservation = book([today_day["stomach930"]], name="佐藤 一郎", furigana="サトウ イチロウ")
+    Reservation.objects.filter(pk=reservation.pk).update(fee_class="B")
+
+    for suffix in ("", "print/"):
+        page = reception.get(url(today_day["venue"], today_day["day"], suffix)).content.decode()
+        assert "費用区分" in page  # why it is free ...
+        assert "生活保護世帯" not in page  # ... but not the household's circumstances

@@ -323,3 +323,12 @@ def test_health_centre_staff_cannot_configure_classes(client, staff_user):
     response = staff.get("/admin/vouchers/feeclass/")
     assert response.status_code in (302, 403)
     assert not FeeClass.objects.exists()
+
+
+def test_a_code_that_normalisation_lengthens_past_the_limit_is_refused_in_words(db):
+    from django.core.exceptions import ValidationError
+
+    fee_class = FeeClass(code="㍿㍿㍿", label="長い", amount=0)  # NFKC: 株式会社 × 3
+    with pytest.raises(ValidationError) as refused:
+        fee_class.full_clean()
+    assert "code" in refused.value.message_dict

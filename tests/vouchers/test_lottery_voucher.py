@@ -178,3 +178,88 @@ def test_the_desk_enters_an_application_with_the_number_read_out(
     assert not Application.objects.exists()
     assert desk.post(url, {**data, "voucher_number": "00012345"}).status_code == 200
     assert Application.objects.get().voucher_number == "00012345"
+
+
+@pytest.mark.parametrize(
+    "garbage", ["9" * 100, "\x00\x00", "😀", "１" * 21, " ", "----", "'; DROP TABLE x;--"]
+)
+def test_garbage_in_the_ticket_number_is_refused_without_a_500(client, round_and_slot, garbage):
+    round_, slot = round_and_slot
+    response = applied(client, round_, slot, number=garbage)
+    assert response.status_code in (400, 404)
+    assert not Application.objects.exists()
+
+
+def test_without_the_shared_counter_a_ticket_cannot_be_checked_503(client, round_and_slot):
+    from tests.reservations.test_cache_down import cache_down
+
+    round_, slot = round_and_slot
+    url = f"/lottery/{round_.pk}/apply/"
+    token = form_token(client, url)
+    with cache_down():
+        response = client.post(
+            url,
+            {
+                **DETAILS,
+                "form_token": token,
+                "preference_1": f"slot:{slot.pk}",
+                "voucher-number": "00012345",
+            },
+        )
+    assert response.status_code == 503
+    assert not Application.objects.exists()
+
+
+def test_a_mixed_round_checks_the_ticket_when_both_screenings_are_chosen(
+    client, screenings, import_list
+):
+    cache.clear()
+    ScreeningType.objects.filter(code="lung").update(voucher_required=True)
+    lung = SlotFactory(screening_type=screenings["lung"])
+    breast = SlotFactory(screening_type=screenings["breast"], venue=lung.venue)
+    import_list(list_file(ON_LIST))  # the ticket: lung (51) only
+    round_ = make_round([lung, breast])
+    both = [lung.screening_type_id, breast.screening_type_id]
+    day = f"day:{lung.venue_id}:{lung.local_date}"
+    missing = applied(client, round_, lung, number="", screenings=both, preference_1=day)
+    assert missing.status_code == 400
+    response = applied(client, round_, lung, screenings=both, preference_1=day)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    assert Application.objects.get().voucher_number == "00012345"
+
+
+def test_losers_join_only_the_lists_of_the_screenings_they_applied_for(
+    screenings, import_list, django_capture_on_commit_callbacks
+):
+    cache.clear()
+    ScreeningType.objects.filter(code="lung").update(voucher_required=True)
+    lung = SlotFactory(screening_type=screenings["lung"], capacity=1)
+    breast = SlotFactory(screening_type=screenings["breast"], venue=lung.venue, capacity=1)
+    import_list(list_file(ON_LIST))
+    round_ = make_round([lung, breast])
+    day = services.PreferenceChoice(venue_id=breast.venue_id, day=breast.local_date)
+    for n in (1, 2):
+        services.application_create(
+            round_=round_,
+            details=person(n, sex="F"),
+            screening_ids=[breast.screening_type_id],
+            preferences=[day],
+            waitlist_consent=True,
+        )
+    close(round_)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_draw(round_id=round_.pk)
+    entry = WaitlistEntry.objects.get()
+    assert entry.screening_type_id == breast.screening_type_id
+
+
+def test_the_desk_is_told_when_the_number_read_out_is_not_on_the_list(
+    client, round_and_slot, staff_user
+):
+    round_, slot = round_and_slot
+    desk = login_staff(client, staff_user)
+    data = {**DETAILS, "preference_1": f"slot:{slot.pk}", "voucher_number": "99999999"}
+    response = desk.post(f"/staff/lottery/{round_.pk}/apply/", data)
+    assert response.status_code == 409
+    assert "名簿にありません" in response.content.decode()
+    assert not Application.objects.exists()

@@ -12,7 +12,7 @@ from tests.helpers import login_staff
 from tests.reservations.test_views import PERSON
 from tests.waitlist.helpers import check_invariants, fill
 from tests.waitlist.test_views import DOB
-from vouchers.models import FeeClass
+from vouchers.models import FeeClass, VoucherList
 from waitlist.models import Offer, WaitlistEntry
 
 from .conftest import list_file
@@ -133,3 +133,22 @@ def test_the_desk_adds_a_caller_with_the_number_they_read_out(desk, full_slot):
     assert desk.post(url, {**data, "voucher_number": "0001 2345"}).status_code == 302
     assert WaitlistEntry.objects.get().voucher_number == "00012345"
     assert AuditEvent.objects.filter(action="waitlist.entry.added").exists()
+
+
+def test_before_any_list_is_loaded_a_freed_place_is_offered_to_no_one_and_no_one_is_closed(
+    client, full_slot
+):
+    joined(client, full_slot)
+    VoucherList.objects.all().delete()  # as if nothing had been imported yet
+    booking.reservation_cancel(reservation=full_slot.bookings[0])
+    assert WaitlistEntry.objects.get().status == "waiting"
+    assert not Offer.objects.exists()
+    check_invariants()
+
+
+def test_the_list_cannot_be_deleted_in_admin(screenings):
+    from django.contrib.admin.sites import site
+
+    from vouchers.models import VoucherList as Model
+
+    assert site._registry[Model].has_delete_permission(None) is False
