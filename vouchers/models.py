@@ -52,6 +52,9 @@ def fee_class_key(code: str) -> str:
     return unicodedata.normalize("NFKC", code).strip()
 
 
+FEE_CLASS_CODE_MAX = 10
+
+
 class FeeClass(models.Model):
     """What the city's fee class (費用区分 / 負担区分, VoucherEntry.fee_class) means for the
     fee (reservations.fees.fee_for). A code on the list that is not configured here
@@ -59,7 +62,7 @@ class FeeClass(models.Model):
 
     code = models.CharField(
         _("code"),
-        max_length=10,
+        max_length=FEE_CLASS_CODE_MAX,
         unique=True,
         help_text=_("As the city's list writes it in its 費用区分 column, e.g. 1 or A."),
     )
@@ -88,8 +91,8 @@ class FeeClass(models.Model):
     def clean(self) -> None:
         self.code = fee_class_key(self.code)
         # NFKC may lengthen a code (㍿ → 株式会社): check the stored form's length again.
-        limit = self._meta.get_field("code").max_length
-        if limit is not None and len(self.code) > limit:
+        limit = FEE_CLASS_CODE_MAX
+        if len(self.code) > limit:
             raise ValidationError(
                 {"code": _("A fee class code has at most %(n)s characters.") % {"n": limit}}
             )
