@@ -138,7 +138,7 @@ def _bump_generation() -> None:
         log.warning("reservations.page_cache.unavailable: %s", type(exc).__name__)
 
 
-def _current_generation(found: Any) -> int:
+def current_generation(found: Any) -> int:
     """The generation read with the entry, or a new one if the counter has gone (a Redis
     restart): copies from before cannot be trusted to be current."""
     if isinstance(found, int):
@@ -285,7 +285,7 @@ class PublicPageCacheMiddleware:
             return self._render(request)
         try:
             found = cache.get_many([variant.key, GENERATION_KEY])
-            generation = _current_generation(found.get(GENERATION_KEY))
+            generation = current_generation(found.get(GENERATION_KEY))
         except Exception as exc:  # noqa: BLE001 - any cache failure: render uncached
             log.warning("reservations.page_cache.unavailable: %s", type(exc).__name__)
             return self._render(request)

@@ -32,6 +32,7 @@ from reservations.errors import (
     SlotFull,
 )
 from reservations.fees import FeePayer, fee_for
+from reservations.first_step_cache import first_step_page
 from reservations.forms import (
     AvailabilityFilterForm,
     CitizenDetailsForm,
@@ -50,7 +51,6 @@ from reservations.tokens import (
     BookingState,
     DetailsDraft,
     is_form_token,
-    new_form_token,
 )
 from reservations.views.http import allow, bad_request, page, private, public, refuse
 from vouchers import booking as voucher_booking
@@ -190,10 +190,15 @@ def _slot_unavailable(request: HttpRequest, slot: Slot, now: datetime) -> HttpRe
         return refuse(
             request, state, params={"opens": opens}, link_args=(slot.screening_type.code,)
         )
-    return page(
+    return first_step_page(
         request,
-        "reservations/book_full.html",
-        {"slot": slot, "alternatives": queries.nearest_free_slots(slot, now=now)},
+        slot.pk,
+        "full",
+        lambda _token: page(
+            request,
+            "reservations/book_full.html",
+            {"slot": slot, "alternatives": queries.nearest_free_slots(slot, now=now)},
+        ),
     )
 
 
@@ -214,8 +219,15 @@ def book(request: HttpRequest, slot_id: int) -> HttpResponse:
             return refuse(request, "held_for_lottery", reasons=[r.message for r in held.reasons])
         if slot.screening_type.voucher_required:  # 受診券 mode: the voucher comes first
             return redirect(reverse("vouchers:start", args=[slot.pk]))
-        form = CitizenDetailsForm()
-        return _details_page(request, slot, form, new_form_token(), now=now, switch_language=True)
+        # The same page for everyone but its tokens: from the shared cache (issue #12).
+        return first_step_page(
+            request,
+            slot.pk,
+            "form",
+            lambda token: _details_page(
+                request, slot, CitizenDetailsForm(), token, now=now, switch_language=True
+            ),
+        )
 
     form_token = request.POST.get("form_token", "")
     if not is_form_token(form_token):

@@ -1,0 +1,95 @@
+"""The booking's first page (GET /book/<slot>/) from the shared cache, with this request's
+own tokens.
+
+Everyone who opens a time gets the same page — the empty details form, or, once the time
+is full, the nearest free times — but for two values in the form: the form token (new for
+every booking) and the CSRF token (masked anew for every response). On opening day it is
+the page everyone asks for, at about 5 ms of CPU a render (issue #12). So it is rendered
+once per slot, language and PUBLIC_CACHE_SECONDS and stored with both tokens replaced by
+markers — the cache holds neither, nor anything personal (nothing is typed yet) — and each
+request gets a copy with a new form token and `get_token(request)`, which sets the CSRF
+cookie as the render would have.
+
+Like the public pages (reservations.page_cache): an entry carries the page cache's
+generation, so admin changes show at once; bookings show within PUBLIC_CACHE_SECONDS (the
+form step re-checks the slot's state before it answers, and the commit re-checks every
+place); with the cache down the page renders as before, never a 500. Only a 200 is stored,
+and only for a request without a query string (the page's language link repeats it).
+Not stampede-proof: when a copy is past its period each worker renders its own once, which
+for a page this size is a handful of renders a period.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.translation import get_language
+
+from reservations.page_cache import GENERATION_KEY, clock, current_generation
+from reservations.tokens import new_form_token
+
+log = logging.getLogger("reservations.first_step_cache")
+
+FORM_TOKEN_MARK = "@@kenshin-form-token@@"  # noqa: S105 - a marker, not a secret
+CSRF_MARK = "@@kenshin-csrf-token@@"
+_CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class _Entry:
+    generation: int
+    fresh_until: float
+    html: str
+    content_type: str
+
+
+def first_step_page(
+    request: HttpRequest, slot_id: int, kind: str, render: Callable[[str], HttpResponse]
+) -> HttpResponse:
+    """`render(form_token)`'s page for `slot_id` (`kind`: "form" or "full"), from the cache
+    when a copy of this period is there, else rendered (and stored when it is a 200)."""
+    if settings.PUBLIC_CACHE_SECONDS <= 0 or request.META.get("QUERY_STRING"):
+        # A query string (the waiting room's ?ticket=) shows in the page's language link:
+        # such a page is the requester's own.
+        return render(new_form_token())
+    key = f"firststep:{slot_id}:{kind}:{get_language()}"
+    try:
+        found = cache.get_many([key, GENERATION_KEY])
+        generation = current_generation(found.get(GENERATION_KEY))
+    except Exception as exc:  # noqa: BLE001 - any cache failure: render uncached
+        log.warning("reservations.first_step_cache.unavailable: %s", type(exc).__name__)
+        return render(new_form_token())
+    entry = found.get(key)
+    if isinstance(entry, _Entry) and entry.generation == generation and clock() < entry.fresh_until:
+        html = entry.html.replace(FORM_TOKEN_MARK, new_form_token())
+        if CSRF_MARK in html:
+            html = html.replace(CSRF_MARK, get_token(request))
+        return HttpResponse(html, content_type=entry.content_type)
+    form_token = new_form_token()
+    response = render(form_token)
+    if response.status_code == 200 and not response.streaming:
+        _store(key, generation, response, form_token)
+    return response
+
+
+def _store(key: str, generation: int, response: HttpResponse, form_token: str) -> None:
+    html = response.content.decode(response.charset).replace(form_token, FORM_TOKEN_MARK)
+    for csrf in set(_CSRF_VALUE.findall(html)):
+        html = html.replace(csrf, CSRF_MARK)
+    entry = _Entry(
+        generation=generation,
+        fresh_until=clock() + settings.PUBLIC_CACHE_SECONDS,
+        html=html,
+        content_type=response["Content-Type"],
+    )
+    try:
+        cache.set(key, entry, settings.PUBLIC_CACHE_SECONDS * 2)
+    except Exception as exc:  # noqa: BLE001 - not stored: the next request renders again
+        log.warning("reservations.first_step_cache.unavailable: %s", type(exc).__name__)

@@ -1,0 +1,122 @@
+"""The booking's first page from the shared cache: one render per slot, kind and language
+per period, each copy with its own form token and CSRF token, none of them in the cache."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from reservations import page_cache
+from reservations.first_step_cache import CSRF_MARK, FORM_TOKEN_MARK
+from reservations.models import Reservation, Slot
+from tests.reservations.test_views import PERSON, Scene, hidden
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene():
+    return Scene()
+
+
+def rendered(response):
+    return bool(response.templates)  # the test client lists templates only when rendered
+
+
+def test_the_second_request_is_served_from_the_cache_with_its_own_tokens(scene):
+    first, second = Client(), Client()
+    a = first.get(f"/book/{scene.lung_slot.pk}/")
+    b = second.get(f"/book/{scene.lung_slot.pk}/")
+    assert a.status_code == b.status_code == 200
+    assert rendered(a) and not rendered(b)
+    assert hidden(a, "form_token") != hidden(b, "form_token")
+    assert hidden(a, "csrfmiddlewaretoken") != hidden(b, "csrfmiddlewaretoken")
+    assert "csrftoken" in b.cookies  # set as the render would have
+    assert FORM_TOKEN_MARK not in b.content.decode() and CSRF_MARK not in b.content.decode()
+
+
+def test_a_copy_books_with_csrf_checks_on(scene):
+    Client().get(f"/book/{scene.lung_slot.pk}/")  # renders and stores
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(f"/book/{scene.lung_slot.pk}/")
+    assert not rendered(page)
+    response = browser.post(
+        f"/book/{scene.lung_slot.pk}/",
+        {
+            **PERSON,
+            "form_token": hidden(page, "form_token"),
+            "csrfmiddlewaretoken": hidden(page, "csrfmiddlewaretoken"),
+        },
+    )
+    assert response.status_code == 200
+    confirm = browser.post(
+        "/book/confirm/",
+        {
+            "state": hidden(response, "state"),
+            "csrfmiddlewaretoken": hidden(response, "csrfmiddlewaretoken"),
+        },
+    )
+    assert confirm.status_code == 303
+    assert Reservation.objects.count() == 1
+
+
+def test_no_entry_holds_a_token_or_anything_personal(client, scene):
+    page = client.get(f"/book/{scene.lung_slot.pk}/")
+    entries = [
+        value
+        for key, value in cache._cache.items()  # locmem: the stored values, pickled
+        if "firststep" in key
+    ]
+    assert entries
+    for stored in entries:
+        text = stored.decode("latin-1") if isinstance(stored, bytes) else str(stored)
+        assert hidden(page, "form_token") not in text
+        assert hidden(page, "csrfmiddlewaretoken") not in text
+
+
+def test_each_language_and_kind_has_its_own_copy(scene):
+    ja = Client().get(f"/book/{scene.lung_slot.pk}/")
+    en = Client().get(f"/en/book/{scene.lung_slot.pk}/")
+    assert rendered(ja) and rendered(en)
+    assert 'lang="en"' in en.content.decode() and 'lang="ja"' in ja.content.decode()
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=scene.lung_slot.capacity)
+    full = Client().get(f"/book/{scene.lung_slot.pk}/")
+    assert "reservations/book_full.html" in [t.name for t in full.templates]
+    again = Client().get(f"/book/{scene.lung_slot.pk}/")
+    assert not rendered(again) and "form_token" not in again.content.decode()
+
+
+def test_an_admin_change_is_shown_at_once(scene):
+    Client().get(f"/book/{scene.lung_slot.pk}/")
+    page_cache._bump_generation()  # what public_pages_changed does after commit
+    assert rendered(Client().get(f"/book/{scene.lung_slot.pk}/"))
+
+
+def test_a_copy_is_kept_for_its_period_only(scene, settings, monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr(page_cache, "clock", lambda: now[0])
+    monkeypatch.setattr("reservations.first_step_cache.clock", lambda: now[0])
+    Client().get(f"/book/{scene.lung_slot.pk}/")
+    now[0] += settings.PUBLIC_CACHE_SECONDS - 0.1
+    assert not rendered(Client().get(f"/book/{scene.lung_slot.pk}/"))
+    now[0] += 0.2
+    assert rendered(Client().get(f"/book/{scene.lung_slot.pk}/"))
+
+
+def test_with_the_cache_down_the_page_still_renders(scene):
+    from tests.reservations.test_cache_down import cache_down
+
+    with cache_down():
+        response = Client().get(f"/book/{scene.lung_slot.pk}/")
+    assert response.status_code == 200
+    assert re.fullmatch(r"[A-Za-z0-9_-]{20,}", hidden(response, "form_token"))
+
+
+def test_a_request_with_a_query_string_is_neither_served_nor_stored(scene):
+    ticket = Client().get(f"/book/{scene.lung_slot.pk}/?ticket=someone-elses")
+    assert rendered(ticket)
+    assert not any("firststep" in key for key in cache._cache)
+    Client().get(f"/book/{scene.lung_slot.pk}/")
+    again = Client().get(f"/book/{scene.lung_slot.pk}/?ticket=mine")
+    assert rendered(again)
