@@ -187,7 +187,7 @@ def waitlist_screening(request: HttpRequest, code: str) -> HttpResponse:
         .select_related("venue")
         .order_by("starts_at")[:MAX_ROWS]
     )
-    counts = queries.waiting_counts([s.pk for s in full_slots])
+    counts = queries.waiting_counts(full_slots)
     _listed(request, f"waitlist_screening:{screening.pk}", [e.pk for e in entries])
     return render(
         request,

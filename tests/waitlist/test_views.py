@@ -10,6 +10,7 @@ from reservations.models import Reservation
 from tests.factories import SlotFactory
 from tests.reservations.test_views import BIRTH_DATE, PERSON
 from tests.waitlist.helpers import fill, join, resident
+from waitlist import services
 from waitlist.models import Offer, WaitlistEntry
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +296,16 @@ def test_the_desk_takes_a_caller_off_the_list_and_passes_their_offer_on(desk, fu
 def test_the_desk_search_and_removal_need_the_health_centre_role(client, full_slot):
     assert client.post("/staff/waitlist/find/", {"number": "1" * 12}).status_code in (302, 403)
     assert client.post("/staff/waitlist/entries/1/remove/").status_code in (302, 403)
+
+
+def test_the_screening_list_counts_entries_that_accept_a_full_time_by_their_dates(desk, full_slot):
+    join(full_slot, 1)  # names the time
+    services.entry_join(  # any time at this venue on that day
+        screening_type=full_slot.screening_type,
+        details=resident(2),
+        venue=full_slot.venue,
+        first_date=full_slot.local_date,
+        last_date=full_slot.local_date,
+    )
+    response = desk.get(f"/staff/waitlist/screenings/{full_slot.screening_type.code}/")
+    assert dict(response.context["full_slots"])[full_slot] == 2
