@@ -44,7 +44,7 @@ def entry_url(language: str) -> str:
         return settings.SITE_URL + reverse("waitlist:lookup")
 
 
-def build_message(row: WaitlistMail) -> mail.EmailMessage:
+def build_message(row: WaitlistMail) -> mail.EmailMultiAlternatives:
     entry = row.entry
     language = entry.language if entry.language in ("ja", "en") else "ja"
     with translation.override(language):
@@ -76,8 +76,12 @@ def build_message(row: WaitlistMail) -> mail.EmailMessage:
         }
         subject = f"[{health_centre_name()}] {subjects[WaitlistMail.Kind(row.kind)]}"
         body = render_to_string("waitlist/mail/body.txt", context)
+        # The same words as an HTML part, as the booking mails have (large text, a button).
+        html = render_to_string(
+            "waitlist/mail/body.html", {**context, "language": language, "subject": subject}
+        )
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    return mail.EmailMessage(
+    message = mail.EmailMultiAlternatives(
         subject=subject,
         body=body.strip() + "\n",
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -89,6 +93,8 @@ def build_message(row: WaitlistMail) -> mail.EmailMessage:
             "Content-Language": language,
         },
     )
+    message.attach_alternative(html, "text/html")
+    return message
 
 
 def _claim(now: datetime, limit: int) -> list[tuple[int, int]]:

@@ -381,6 +381,11 @@ def test_the_offer_mail_is_in_the_residents_language_with_the_link(
     assert words[0] in message.subject
     assert words[1] in message.body
     assert message.to == [resident(1).email]
+    [(html, mimetype)] = message.alternatives  # the same words as HTML, as booking mails
+    assert mimetype == "text/html"
+    assert f'<html lang="{language}">' in html
+    assert f'href="https://kenshin.example.jp{prefix}/waitlist/offer/{offer.token}/"' in html
+    assert words[1] in html
 
 
 def test_the_lottery_may_add_losers_to_slots_with_places_left_which_are_offered_at_once():
