@@ -80,6 +80,10 @@ LABELS: dict[str, Promise] = {
     # The waiting list (waitlist app; Japanese in audit/locale).
     "waitlist.entries.listed": _("Waiting list or its offers viewed by staff"),
     "waitlist.entries.searched": _("Waiting-list entries searched by staff"),
+    "lottery.applications.searched": _("Lottery applications searched by staff"),
+    "lottery.application.withdrawn_by_phone": _(
+        "Lottery application withdrawn by staff for a caller"
+    ),
     "waitlist.entry.added": _("Waiting-list entry added by staff"),
     "waitlist.entry.removed": _("Waiting-list entry removed by staff"),
     "waitlist.offer.confirmed_by_desk": _("Waiting-list offer confirmed at the desk"),

@@ -22,6 +22,7 @@ from reservations.forms import LookupForm
 from reservations.language import screening_name
 from reservations.models import Slot
 from reservations.templatetags.resident import translated
+from staff.forms import FindBookingForm
 
 CHOICE_RE = re.compile(r"^(?:slot:(\d{1,10})|day:(\d{1,10}):(\d{4}-\d{2}-\d{2}))$")
 
@@ -138,3 +139,14 @@ class ApplicationLookupForm(LookupForm):
         self.fields["number"].label = _("Application number")
         self.fields["number"].help_text = _("12 digits, for example 1234-5678-9012.")
         self.fields["birth_date"].help_text = _("The date of birth given when applying.")
+
+
+class ApplicationFindForm(FindBookingForm):
+    """The desk's search for a caller's applications: application number, or フリガナ +
+    date of birth."""
+
+    number_label = _("Application number")
+    number_digits_message = _("An application number has %(n)s digits.")
+    incomplete_message = _(
+        "Enter an application number, or both the furigana and the date of birth."
+    )

@@ -402,12 +402,18 @@ def application_change(
     return application
 
 
-def application_withdraw(*, application: Application, now: datetime | None = None) -> Application:
+def application_withdraw(
+    *,
+    application: Application,
+    now: datetime | None = None,
+    audit_context: AuditContext | None = None,
+) -> Application:
     """Withdraw a live application until the window closes (the person may apply again).
 
     One transaction under the round's lock: a conditional UPDATE of the status (two
-    withdrawals racing withdraw once), its screenings no longer live, the mail queued.
-    Raises NotChangeable when already withdrawn or the window has closed."""
+    withdrawals racing withdraw once), its screenings no longer live, the mail queued and,
+    given `audit_context` (the phone desk), the "lottery.application.withdrawn_by_phone"
+    record. Raises NotChangeable when already withdrawn or the window has closed."""
     with transaction.atomic():
         try:
             _, moment = _locked_open_round(application.round_id, now)
@@ -421,6 +427,13 @@ def application_withdraw(*, application: Application, now: datetime | None = Non
         application.screenings.update(is_live=False)
         application.refresh_from_db()
         _queue(application, LotteryNotification.Kind.WITHDRAWN)
+        if audit_context is not None:
+            audit.record(
+                action="lottery.application.withdrawn_by_phone",
+                context=audit_context,
+                target=application,
+                details={"round_id": application.round_id},
+            )
     return application
 
 

@@ -7,17 +7,20 @@ audited (lottery.application.entered_by_phone, lottery.call_list.viewed).
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from audit.context import AuditContext
+from citizens.models import person_keys
 from core.access import role_required, staff_required
 from core.roles import HEALTH_CENTRE
 from lottery import services
-from lottery.errors import LotteryError
-from lottery.forms import PreferencesForm
+from lottery.errors import LotteryError, NotChangeable
+from lottery.forms import ApplicationFindForm, PreferencesForm
 from lottery.models import Application, Round
 from lottery.refusals import DESK
 from lottery.stats import round_statistics
@@ -32,7 +35,74 @@ CALL_LIST_MAX = 1000
 @require_http_methods(["GET"])
 def round_list(request: HttpRequest) -> HttpResponse:
     rounds = Round.objects.order_by("-opens_at")[:50]
-    return render(request, "lottery/staff/rounds.html", {"rounds": rounds})
+    return render(
+        request, "lottery/staff/rounds.html", {"rounds": rounds, "find_form": ApplicationFindForm()}
+    )
+
+
+@role_required(HEALTH_CENTRE)
+@require_POST
+def find(request: HttpRequest) -> HttpResponse:
+    """A caller's applications, by application number or by フリガナ + date of birth (POST:
+    nothing personal in URLs). The search and what it found are audited (ids only)."""
+    form = ApplicationFindForm(request.POST)
+    if not form.is_valid():
+        return render(request, "lottery/staff/find.html", {"find_form": form}, status=400)
+    data = form.cleaned_data
+    if data["number"]:
+        found = Application.objects.filter(number=data["number"])
+        by = "number"
+    else:
+        keys = person_keys(data["furigana"], data["birth_date"])
+        found = Application.objects.filter(person_key__in=keys)
+        by = "furigana_and_birth_date"
+    applications = list(
+        found.select_related("round", "reservation")
+        .prefetch_related("screenings__screening_type")
+        .order_by("-created_at")[:CALL_LIST_MAX]
+    )
+    audit.record(
+        action="lottery.applications.searched",
+        actor=request.user,
+        request=request,
+        details={
+            "by": by,
+            "results": len(applications),
+            "application_ids": [a.pk for a in applications],
+        },
+    )
+    return render(
+        request,
+        "lottery/staff/find.html",
+        {"find_form": form, "applications": applications},
+        status=200 if applications else 404,
+    )
+
+
+@role_required(HEALTH_CENTRE)
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw a caller's application while the round takes applications (audited)."""
+    application = get_object_or_404(Application, pk=pk)
+    try:
+        services.application_withdraw(
+            application=application, audit_context=AuditContext.from_request(request)
+        )
+    except NotChangeable:
+        messages.error(
+            request,
+            _(
+                "This application can no longer be withdrawn: withdrawn already, "
+                "or applications have closed."
+            ),
+        )
+    else:
+        messages.success(
+            request,
+            _("Application %(number)s has been withdrawn.")
+            % {"number": application.display_number},
+        )
+    return redirect("lottery_staff:rounds")
 
 
 @staff_required

@@ -63,9 +63,23 @@ class SlotSearchForm(forms.Form):
 
 
 class FindBookingForm(forms.Form):
-    """A reservation number, or フリガナ and date of birth, as a caller reads them out."""
+    """A reservation number, or フリガナ and date of birth, as a caller reads them out.
+
+    The waiting list's and the lottery's desk searches subclass it for their own numbers
+    (same 12-digit shape), changing only the words below."""
+
+    number_label = _("Reservation number")
+    number_digits_message = _("A reservation number has %(n)s digits.")
+    incomplete_message = _(
+        "Enter a reservation number, or both the furigana and the date of birth."
+    )
 
     number = forms.CharField(label=_("Reservation number"), max_length=30, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["number"].label = self.number_label
+
     furigana = forms.CharField(label=_("Furigana (katakana)"), max_length=60, required=False)
     birth_date = forms.CharField(
         label=_("Date of birth"),
@@ -78,7 +92,7 @@ class FindBookingForm(forms.Form):
         value = normalise_reservation_number(self.cleaned_data["number"])
         if value and (not value.isdigit() or len(value) != RESERVATION_NUMBER_DIGITS):
             raise ValidationError(
-                _("A reservation number has %(n)s digits."),
+                self.number_digits_message,
                 params={"n": RESERVATION_NUMBER_DIGITS},
                 code="number",
             )
@@ -103,10 +117,7 @@ class FindBookingForm(forms.Form):
             return data
         if data.get("furigana") and data.get("birth_date"):
             return data
-        raise ValidationError(
-            _("Enter a reservation number, or both the furigana and the date of birth."),
-            code="incomplete",
-        )
+        raise ValidationError(self.incomplete_message, code="incomplete")
 
 
 class MoveSearchForm(forms.Form):

@@ -95,30 +95,8 @@ class BirthDateForm(forms.Form):
 
 
 class EntryFindForm(FindBookingForm):
-    """The desk's search for a caller's entries: entry number, or フリガナ + date of birth
-    (the phone desk's booking search, in the waiting list's words)."""
+    """The desk's search for a caller's entries: entry number, or フリガナ + date of birth."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["number"].label = _("Entry number")
-
-    def clean_number(self) -> str:
-        try:
-            return super().clean_number()
-        except ValidationError:
-            raise ValidationError(
-                _("An entry number has %(n)s digits."),
-                params={"n": ENTRY_NUMBER_DIGITS},
-                code="number",
-            ) from None
-
-    def clean(self) -> dict[str, Any]:
-        try:
-            return super().clean()
-        except ValidationError as error:
-            if error.code != "incomplete":
-                raise
-            raise ValidationError(
-                _("Enter an entry number, or both the furigana and the date of birth."),
-                code="incomplete",
-            ) from None
+    number_label = _("Entry number")
+    number_digits_message = _("An entry number has %(n)s digits.")
+    incomplete_message = _("Enter an entry number, or both the furigana and the date of birth.")

@@ -115,3 +115,38 @@ def test_admin_action_draws_once(admin_user_client):
     assert round_.drawn_at is not None
     assert AuditEvent.objects.filter(action="lottery.round.drawn").count() == 1
     assert AuditEvent.objects.filter(action="lottery.round.draw_refused").count() == 1
+
+
+def test_the_desk_finds_a_callers_application_and_withdraws_it(desk, round_and_slot):
+    from lottery.models import Application
+
+    round_, slot = round_and_slot
+    application = apply(round_, [slot], n=1, person=person(1))
+    by_number = desk.post("/staff/lottery/find/", {"number": application.display_number})
+    assert by_number.status_code == 200 and application.name in by_number.content.decode()
+    holder = person(1)
+    by_person = desk.post(
+        "/staff/lottery/find/",
+        {"furigana": holder.furigana, "birth_date": holder.birth_date.isoformat()},
+    )
+    assert by_person.status_code == 200
+    assert application.display_number in by_person.content.decode()
+    event = AuditEvent.objects.filter(action="lottery.applications.searched").latest("pk")
+    assert event.details["application_ids"] == [application.pk]
+    assert holder.furigana not in str(event.details)
+
+    withdrawn = desk.post(f"/staff/lottery/applications/{application.pk}/withdraw/", follow=True)
+    assert "取り下げました" in withdrawn.content.decode()
+    application.refresh_from_db()
+    assert application.status == Application.Status.WITHDRAWN
+    assert AuditEvent.objects.filter(action="lottery.application.withdrawn_by_phone").exists()
+    again = desk.post(f"/staff/lottery/applications/{application.pk}/withdraw/", follow=True)
+    assert "もう取り下げられません" in again.content.decode()
+
+
+def test_the_desk_search_refuses_bad_input_and_says_when_nothing_matches(desk):
+    assert desk.post("/staff/lottery/find/", {}).status_code == 400
+    assert desk.post("/staff/lottery/find/", {"number": "1" * 5000}).status_code == 400
+    missing = desk.post("/staff/lottery/find/", {"number": "1234 5678 9012"})
+    assert missing.status_code == 404 and "一致する申込がありません" in missing.content.decode()
+    assert desk.get("/staff/lottery/find/").status_code == 405
