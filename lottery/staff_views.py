@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from audit.context import AuditContext
-from citizens.models import person_keys
 from core.access import role_required, staff_required
 from core.roles import HEALTH_CENTRE
 from lottery import services
@@ -27,6 +26,7 @@ from lottery.stats import round_statistics
 from reservations.errors import BookingError, NotEligible
 from reservations.forms import CitizenDetailsForm, add_eligibility_errors
 from reservations.tokens import is_form_token, new_form_token
+from staff.search import found_by
 
 CALL_LIST_MAX = 1000
 
@@ -48,14 +48,9 @@ def find(request: HttpRequest) -> HttpResponse:
     form = ApplicationFindForm(request.POST)
     if not form.is_valid():
         return render(request, "lottery/staff/find.html", {"find_form": form}, status=400)
-    data = form.cleaned_data
-    if data["number"]:
-        found = Application.objects.filter(number=data["number"])
-        by = "number"
-    else:
-        keys = person_keys(data["furigana"], data["birth_date"])
-        found = Application.objects.filter(person_key__in=keys)
-        by = "furigana_and_birth_date"
+    found, by = found_by(
+        form.cleaned_data, Application.objects.all(), person_key_lookup="person_key__in"
+    )
     applications = list(
         found.select_related("round", "reservation")
         .prefetch_related("screenings__screening_type")

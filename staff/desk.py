@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from audit.context import AuditContext
-from citizens.models import person_keys
 from core.access import role_required
 from core.roles import HEALTH_CENTRE
 from reservations import services
@@ -40,6 +39,7 @@ from reservations.refusals import desk_message
 from reservations.time_forms import ExtrasForm
 from reservations.tokens import is_form_token, new_form_token
 from staff.forms import FindBookingForm, MoveSearchForm, SlotSearchForm
+from staff.search import found_by
 from vouchers import refusals as voucher_refusals
 from vouchers.booking import desk_voucher, needs_voucher
 from vouchers.services import VoucherRefused
@@ -236,15 +236,10 @@ def desk_find(request: HttpRequest) -> HttpResponse:
             {"form": SlotSearchForm(), "slots": None, "find_form": form},
             status=400,
         )
-    data = form.cleaned_data
-    if data["number"]:
-        found = Reservation.objects.filter(number=data["number"])
-        by = "number"
-    else:
-        keys = person_keys(data["furigana"], data["birth_date"])
-        found = Reservation.objects.filter(items__person_key__in=keys).distinct()
-        by = "furigana_and_birth_date"
-    reservations = list(found.order_by("status", "-created_at")[:MAX_RESULTS])
+    found, by = found_by(
+        form.cleaned_data, Reservation.objects.all(), person_key_lookup="items__person_key__in"
+    )
+    reservations = list(found.distinct().order_by("status", "-created_at")[:MAX_RESULTS])
     audit.record(
         action="reservations.reservation.searched",
         actor=request.user,

@@ -18,13 +18,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from audit.context import AuditContext
-from citizens.models import person_keys
 from core.access import role_required
 from core.roles import HEALTH_CENTRE
 from reservations.errors import BookingError, NotEligible
 from reservations.forms import CitizenDetailsForm
 from reservations.models import ScreeningType, Slot, fiscal_year_of
 from reservations.refusals import DESK
+from staff.search import found_by
 from vouchers import refusals as voucher_refusals
 from waitlist import queries, services
 from waitlist.forms import AcceptForm, EntryFindForm
@@ -82,14 +82,9 @@ def waitlist_find(request: HttpRequest) -> HttpResponse:
     form = EntryFindForm(request.POST)
     if not form.is_valid():
         return render(request, "waitlist/staff/find.html", {"find_form": form}, status=400)
-    data = form.cleaned_data
-    if data["number"]:
-        found = WaitlistEntry.objects.filter(number=data["number"])
-        by = "number"
-    else:
-        keys = person_keys(data["furigana"], data["birth_date"])
-        found = WaitlistEntry.objects.filter(person_key__in=keys)
-        by = "furigana_and_birth_date"
+    found, by = found_by(
+        form.cleaned_data, WaitlistEntry.objects.all(), person_key_lookup="person_key__in"
+    )
     entries = list(
         found.select_related("screening_type", "venue").order_by("-created_at")[:MAX_ROWS]
     )
