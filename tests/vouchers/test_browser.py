@@ -43,3 +43,28 @@ def test_the_voucher_step_and_its_refusal_are_accessible(
     assert page.locator("#id_name").count() == 1  # the details form, with the date filled
     assert page.input_value("#id_birth_date_1") != ""
     check_accessible(page, "details after the voucher")
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_waiting_list_of_a_voucher_screening_is_accessible_with_a_refusal(
+    live_server, new_page, place, import_list, language
+):
+    from reservations import services
+    from reservations.models import Slot
+    from tests.browser.journey import fill_details
+    from tests.factories import details
+
+    Slot.objects.filter(pk=place.lung_slot.pk).update(capacity=1)
+    services.reservation_create(slots=[Slot.objects.get(pk=place.lung_slot.pk)], details=details())
+    ScreeningType.objects.filter(code="lung").update(voucher_required=True, system_code="51")
+    import_list(list_file("00012345,X,1960-05-01,2,51,"))
+    text = TEXT[language]
+    page = new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{live_server.url}{text['prefix']}/waitlist/join/{place.lung_slot.pk}/")
+    check_accessible(page, "waiting list join with the ticket")
+    page.fill("#id_voucher-number", "99999999")
+    fill_details(page, text["dob"])
+    page.locator("button[type=submit]").last.click()
+    assert page.locator(".error-summary").count() == 1
+    check_accessible(page, "waiting list join, ticket refused")
