@@ -37,11 +37,8 @@ from reservations.language import is_english, screening_name
 from reservations.tokens import is_form_token, new_form_token
 from reservations.views.http import allow, bad_request, page, private, public
 from reservations.views.lookup import _blocked, _unavailable
-from vouchers import refusals as voucher_refusals
 from vouchers.forms import VoucherNumberForm
-from vouchers.services import VoucherRefused
-from vouchers.views import VoucherBlocked, typed_voucher_check
-from vouchers.views import blocked as voucher_blocked
+from vouchers.views import typed_voucher_number
 
 log = logging.getLogger(__name__)
 
@@ -207,21 +204,17 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
         return again(400)
     voucher_number = ""
     if needed and voucher_form is not None:
-        try:
-            typed_voucher_check(
-                request,
-                voucher_form,
-                details=details_form.to_details(),
-                screening_types=needed,
-                now=now,
-            )
-        except VoucherRefused as voucher_refused:
-            return again(voucher_refusals.PAGES[voucher_refused.code].status)
-        except VoucherBlocked:
-            return voucher_blocked(request)
-        except ratelimit.CounterUnavailable:
-            return _unavailable(request)
-        voucher_number = voucher_form.cleaned_data["number"]
+        checked = typed_voucher_number(
+            request,
+            voucher_form,
+            details=details_form.to_details(),
+            screening_types=needed,
+            now=now,
+            show_form=again,
+        )
+        if isinstance(checked, HttpResponse):
+            return checked
+        voucher_number = checked
     try:
         application = services.application_create(
             round_=round_,

@@ -9,7 +9,7 @@ of birth and sex from the list filled in.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -166,6 +166,34 @@ def typed_voucher_check(
         if form.is_bound and "number" not in form.errors:
             form.add_error("number", str(refusals.PAGES[refused.code].title))
         raise
+
+
+def typed_voucher_number(
+    request: HttpRequest,
+    form: VoucherNumberForm,
+    *,
+    details: CitizenDetails,
+    screening_types: Iterable[ScreeningType],
+    now: datetime,
+    show_form: Callable[[int], HttpResponse],
+) -> str | HttpResponse:
+    """typed_voucher_check for a page's own form, as the page answers it: the checked
+    number ("" when no screening needs one), or the response to send — `show_form(status)`
+    (the form again, the refusal on its number field), the too-many-guesses page, or the
+    counter-down page (503)."""
+    try:
+        match = typed_voucher_check(
+            request, form, details=details, screening_types=screening_types, now=now
+        )
+    except VoucherRefused as refused:
+        return show_form(refusals.PAGES[refused.code].status)
+    except VoucherBlocked:
+        return blocked(request)
+    except ratelimit.CounterUnavailable:
+        from reservations.views.lookup import _unavailable
+
+        return _unavailable(request)
+    return match.number if match is not None else ""
 
 
 def _check(request: HttpRequest, slot: Slot) -> HttpResponse:

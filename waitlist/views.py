@@ -28,13 +28,9 @@ from reservations.errors import AlreadyBooked, BookingError, NotEligible
 from reservations.forms import CitizenDetailsForm, error_summary
 from reservations.models import Slot, SlotState
 from reservations.views.http import allow, page, private
-from reservations.views.lookup import _unavailable as lookup_unavailable
-from vouchers import refusals as voucher_refusals
 from vouchers.fees import reservation_payer
 from vouchers.forms import VoucherNumberForm
-from vouchers.services import VoucherRefused
-from vouchers.views import VoucherBlocked, typed_voucher_check
-from vouchers.views import blocked as voucher_blocked
+from vouchers.views import typed_voucher_number
 from waitlist import queries, services
 from waitlist.forms import AcceptForm, BirthDateForm, EntryLookupForm
 from waitlist.models import Offer, WaitlistEntry
@@ -108,25 +104,18 @@ def join(request: HttpRequest, slot_id: int) -> HttpResponse:
         return page(request, "waitlist/join.html", context, switch_language=True)
     if not all([accept.is_valid(), form.is_valid(), not needs_voucher or voucher_form.is_valid()]):
         return page(request, "waitlist/join.html", _summarised(context), status=400)
-    try:
-        typed_voucher_check(
-            request,
-            voucher_form,
-            details=form.to_details(),
-            screening_types=[slot.screening_type],
-            now=now,
-        )
-    except VoucherRefused as refused:
-        return page(
-            request,
-            "waitlist/join.html",
-            _summarised(context),
-            status=voucher_refusals.PAGES[refused.code].status,
-        )
-    except VoucherBlocked:
-        return voucher_blocked(request)
-    except ratelimit.CounterUnavailable:
-        return lookup_unavailable(request)
+    voucher_number = typed_voucher_number(
+        request,
+        voucher_form,
+        details=form.to_details(),
+        screening_types=[slot.screening_type],
+        now=now,
+        show_form=lambda status: page(
+            request, "waitlist/join.html", _summarised(context), status=status
+        ),
+    )
+    if isinstance(voucher_number, HttpResponse):
+        return voucher_number
     choice = accept.cleaned_data["accept"]
     try:
         entry = services.entry_join(
@@ -137,7 +126,7 @@ def join(request: HttpRequest, slot_id: int) -> HttpResponse:
             first_date=accept.cleaned_data.get("first_date") if choice != "slot" else None,
             last_date=accept.cleaned_data.get("last_date") if choice != "slot" else None,
             language=get_language() or "ja",
-            voucher_number=voucher_form.cleaned_data["number"] if needs_voucher else "",
+            voucher_number=voucher_number,
             now=now,
         )
     except BookingError as error:
