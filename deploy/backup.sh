@@ -20,7 +20,10 @@ counts="$dir/kenshin-$stamp.counts"
 
 # One REPEATABLE READ transaction holds a snapshot; pg_dump and the counts both read it.
 coproc PSQL { psql "$url" -X -q -At -v ON_ERROR_STOP=1 2>&1; }
-trap 'kill "${PSQL_PID:-}" 2>/dev/null || true' EXIT
+# Bash unsets PSQL_PID as soon as the coprocess has exited (after COMMIT it may be gone
+# before `wait`): keep the pid in a variable of our own.
+psql_pid=$PSQL_PID
+trap 'kill "$psql_pid" 2>/dev/null || true' EXIT
 echo "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot();" >&"${PSQL[1]}"
 read -r -t 30 snapshot <&"${PSQL[0]}"
 case "$snapshot" in
@@ -40,7 +43,7 @@ done
 pg_dump --format=custom --snapshot="$snapshot" --file="$dump.tmp" "$url"
 echo "COMMIT;" >&"${PSQL[1]}"
 exec {PSQL[1]}>&-
-wait "$PSQL_PID" 2>/dev/null || true
+wait "$psql_pid" 2>/dev/null || true
 mv "$counts.tmp" "$counts"
 mv "$dump.tmp" "$dump"
 ln -sfn "$(basename "$dump")" "$dir/latest.dump"
