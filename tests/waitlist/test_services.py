@@ -437,3 +437,17 @@ def test_calling_a_session_off_withdraws_its_offers_and_keeps_the_entry_in_line(
     assert entry.status == WaitlistEntry.Status.WAITING
     assert (full_slot.booked, full_slot.held) == (0, 0)
     check_invariants()
+
+
+def test_a_cancellation_nobody_waits_for_asks_the_waiting_list_one_query():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    slot = SlotFactory(capacity=2)
+    reservation = booking.reservation_create(slots=[slot], details=resident(1)).reservation
+    with CaptureQueriesContext(connection) as queries:
+        booking.reservation_cancel(reservation=reservation)
+    touching = [q for q in queries if "waitlist_" in q["sql"] or "lottery_" in q["sql"]]
+    assert len(touching) == 1  # "does anyone wait for this screening?": no
+    slot.refresh_from_db()
+    assert slot.booked == 0
