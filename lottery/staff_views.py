@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from audit.context import AuditContext
+from core import roles
 from core.access import role_required, staff_required
 from core.roles import HEALTH_CENTRE
 from lottery import services
@@ -35,8 +36,12 @@ CALL_LIST_MAX = 1000
 @require_http_methods(["GET"])
 def round_list(request: HttpRequest) -> HttpResponse:
     rounds = Round.objects.order_by("-opens_at")[:50]
+    # Finding a caller's application is the phone desk's (the health-centre role).
+    can_find = roles.HEALTH_CENTRE in roles.user_roles(request.user)
     return render(
-        request, "lottery/staff/rounds.html", {"rounds": rounds, "find_form": ApplicationFindForm()}
+        request,
+        "lottery/staff/rounds.html",
+        {"rounds": rounds, "find_form": ApplicationFindForm() if can_find else None},
     )
 
 

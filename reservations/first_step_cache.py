@@ -14,7 +14,8 @@ Like the public pages (reservations.page_cache): an entry carries the page cache
 generation, so admin changes show at once; bookings show within PUBLIC_CACHE_SECONDS (the
 form step re-checks the slot's state before it answers, and the commit re-checks every
 place); with the cache down the page renders as before, never a 500. Only a 200 is stored,
-and only for a request without a query string (the page's language link repeats it).
+and only for a GET without a query string (the page's language link repeats it), keyed by
+its path as well (another view may answer with the same page).
 Not stampede-proof: when a copy is past its period each worker renders its own once, which
 for a page this size is a handful of renders a period.
 """
@@ -55,11 +56,17 @@ def first_step_page(
 ) -> HttpResponse:
     """`render(form_token)`'s page for `slot_id` (`kind`: "form" or "full"), from the cache
     when a copy of this period is there, else rendered (and stored when it is a 200)."""
-    if settings.PUBLIC_CACHE_SECONDS <= 0 or request.META.get("QUERY_STRING"):
+    if (
+        settings.PUBLIC_CACHE_SECONDS <= 0
+        or request.method != "GET"
         # A query string (the waiting room's ?ticket=) shows in the page's language link:
         # such a page is the requester's own.
+        or request.META.get("QUERY_STRING")
+    ):
         return render(new_form_token())
-    key = f"firststep:{slot_id}:{kind}:{get_language()}"
+    # The path too: another view (the family booking's) may answer with the same page,
+    # whose language link points at its own path.
+    key = f"firststep:{slot_id}:{kind}:{get_language()}:{request.path_info}"
     try:
         found = cache.get_many([key, GENERATION_KEY])
         generation = current_generation(found.get(GENERATION_KEY))
@@ -81,7 +88,13 @@ def first_step_page(
 
 def _store(key: str, generation: int, response: HttpResponse, form_token: str) -> None:
     html = response.content.decode(response.charset).replace(form_token, FORM_TOKEN_MARK)
-    for csrf in set(_CSRF_VALUE.findall(html)):
+    tokens = _CSRF_VALUE.findall(html)
+    if html.count("csrfmiddlewaretoken") != len(tokens):
+        # The token shown some other way than {% csrf_token %}'s field: it could not be
+        # taken out, and a copy would hand this browser's CSRF secret to everyone.
+        log.error("reservations.first_step_cache.unexpected_csrf_token key=%s", key)
+        return
+    for csrf in set(tokens):
         html = html.replace(csrf, CSRF_MARK)
     entry = _Entry(
         generation=generation,

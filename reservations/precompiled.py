@@ -6,7 +6,7 @@ the values change between requests, never the SQL: `Precompiled(build)` makes th
 once (per thread and time zone) from sample values, and each call puts its own
 values where the samples were.
 
-The samples are values no query writes by itself (large negative ids, datetimes in 1901), so
+The samples are values no query writes by itself (large negative ints, datetimes in 1901), so
 the compiled parameters equal to a sample are exactly where its value goes; a sample found
 nowhere is a programming error and raises. Rows pass through the compiler's converters,
 as the queryset's own rows would. For read queries whose shape `build` fixes completely:
@@ -92,7 +92,9 @@ def _sample(value: int | datetime, n: int) -> int | datetime:
     if isinstance(value, datetime):
         return datetime(1901, 1, 1, 0, 0, n, tzinfo=UTC)
     if isinstance(value, int):
-        return -(10**12 + n)
+        # Inside PostgreSQL's integer range (a sample outside it would be dropped from the
+        # SQL as an overflow on a plain integer column), yet no id or count.
+        return -(2**31 - 1) + n
     raise TypeError(f"a precompiled query takes ints and datetimes, not {type(value).__name__}")
 
 

@@ -114,12 +114,30 @@ def waitlist_find(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Why an entry left the list when the resident did not choose to: the eligibility rules'
+# codes (reservations.eligibility) and the housekeeping's, in the desk's words.
+CLOSED_LINES = {
+    "window_closed": _("Booking for its times has closed."),
+    "closed": _("Booking for its times has closed."),
+    "not_offered": _("The screening is no longer offered."),
+    "too_young": _("Not in the screening's age range."),
+    "too_old": _("Not in the screening's age range."),
+    "wrong_sex": _("The screening is for the other sex."),
+    "interval": _("Booked or took this screening within its interval."),
+    "already_booked": _("Booked this screening meanwhile."),
+    "not_open": _("Booking for its times is not open."),
+    "full": _("The time is full."),
+    "held_for_lottery": _("Its times are given by a lottery draw."),
+    "voucher_required": _("The screening needs a screening ticket (受診券)."),
+}
+
+
 def _closed_text(code: str) -> str:
     """Why an entry was closed, in the desk's words (the code when there are none)."""
     if not code:
         return ""
-    if code == "window_closed":
-        return _("Booking for its times has closed.")
+    if code in CLOSED_LINES:
+        return str(CLOSED_LINES[code])
     voucher_code = code.removeprefix("voucher_") if code != "voucher_missing" else code
     if code.startswith("voucher_") and voucher_code in voucher_refusals.DESK:
         return str(voucher_refusals.DESK[voucher_code])

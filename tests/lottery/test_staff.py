@@ -150,3 +150,12 @@ def test_the_desk_search_refuses_bad_input_and_says_when_nothing_matches(desk):
     missing = desk.post("/staff/lottery/find/", {"number": "1234 5678 9012"})
     assert missing.status_code == 404 and "一致する申込がありません" in missing.content.decode()
     assert desk.get("/staff/lottery/find/").status_code == 405
+
+
+def test_the_rounds_page_offers_the_search_only_to_the_phone_desk(client, desk):
+    assert 'action="/staff/lottery/find/"' in desk.get("/staff/lottery/").content.decode()
+    client.logout()
+    other = login_staff(client, make_staff("kanri", roles=("administrator",)))
+    page = other.get("/staff/lottery/")
+    assert page.status_code == 200
+    assert 'action="/staff/lottery/find/"' not in page.content.decode()

@@ -120,3 +120,28 @@ def test_a_request_with_a_query_string_is_neither_served_nor_stored(scene):
     Client().get(f"/book/{scene.lung_slot.pk}/")
     again = Client().get(f"/book/{scene.lung_slot.pk}/?ticket=mine")
     assert rendered(again)
+
+
+def test_the_family_page_of_a_full_time_does_not_give_the_single_page_its_copy(scene):
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=scene.lung_slot.capacity)
+    Client().get(f"/book/{scene.lung_slot.pk}/family/")
+    single = Client().get(f"/book/{scene.lung_slot.pk}/")
+    assert f"/en/book/{scene.lung_slot.pk}/family/" not in single.content.decode()
+
+
+def test_a_post_answered_with_the_full_page_is_neither_served_nor_stored(scene):
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=scene.lung_slot.capacity)
+    Client().post(f"/book/{scene.lung_slot.pk}/family/", {})
+    assert not any("firststep" in key for key in cache._cache)
+
+
+def test_a_page_with_a_csrf_token_it_cannot_take_out_is_not_stored(rf, scene, caplog):
+    from django.http import HttpResponse
+
+    from reservations.first_step_cache import first_step_page
+
+    request = rf.get(f"/book/{scene.lung_slot.pk}/")
+    page = '<input name="csrfmiddlewaretoken" value="a"><p data-csrfmiddlewaretoken="b">'
+    first_step_page(request, scene.lung_slot.pk, "form", lambda token: HttpResponse(page))
+    assert not any("firststep" in key for key in cache._cache)
+    assert "unexpected_csrf_token" in caplog.text

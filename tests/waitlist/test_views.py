@@ -309,3 +309,32 @@ def test_the_screening_list_counts_entries_that_accept_a_full_time_by_their_date
     )
     response = desk.get(f"/staff/waitlist/screenings/{full_slot.screening_type.code}/")
     assert dict(response.context["full_slots"])[full_slot] == 2
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "window_closed",
+        "closed",
+        "not_offered",
+        "too_young",
+        "too_old",
+        "wrong_sex",
+        "interval",
+        "already_booked",
+        "voucher_required",
+        "voucher_not_on_list",
+        "voucher_birth_mismatch",
+        "voucher_screening_not_allowed",
+        "voucher_sex_mismatch",
+        "voucher_missing",
+    ],
+)
+def test_every_reason_an_entry_closes_for_has_desk_words_in_japanese(code):
+    from django.utils import translation
+
+    from waitlist.staff import _closed_text
+
+    with translation.override("ja"):
+        words = _closed_text(code)
+    assert words != code and not words.isascii(), words
