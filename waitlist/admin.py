@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reservations.admin import SlotAdmin
 from reservations.models import Slot
-from waitlist.models import Offer, WaitlistEntry
+from waitlist.models import WaitlistEntry
 from waitlist.services import _line_for
 
 
@@ -18,7 +18,8 @@ from waitlist.services import _line_for
 def waitlist_counts(slot: Slot) -> str:
     # Everyone waiting who would take this time: named it, or its day in their dates.
     waiting = WaitlistEntry.objects.filter(_line_for(slot)).count()
-    offered = Offer.objects.filter(slot=slot, status=Offer.Status.OPEN).count()
+    # The slot's held places are its open offers (waitlist.services keeps them equal).
+    offered = slot.held
     return f"{waiting} / {offered}" if waiting or offered else "-"
 
 
