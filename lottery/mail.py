@@ -9,9 +9,10 @@ Run by `manage.py send_lottery_mail` (cron, every minute, like send_notification
 from __future__ import annotations
 
 import logging
+from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core import mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,10 +26,15 @@ MAX_ATTEMPTS = 5
 BATCH = 100
 
 
-def render(notification: LotteryNotification) -> tuple[str, str]:
-    """(subject, body) in the application's language."""
+def _language(code: str) -> str:
+    return code if code in ("ja", "en") else "ja"
+
+
+def render(notification: LotteryNotification) -> tuple[str, str, str]:
+    """(subject, text body, HTML body) in the application's language."""
     application = notification.application
-    with translation.override(application.language or "ja"):
+    language = _language(application.language)
+    with translation.override(language):
         context = {
             "kind": notification.kind,
             "application": application,
@@ -40,7 +46,34 @@ def render(notification: LotteryNotification) -> tuple[str, str]:
         }
         subject = render_to_string("lottery/mail/subject.txt", context).strip()
         body = render_to_string("lottery/mail/body.txt", context)
-    return subject, body
+        # The same words as an HTML part, as the booking mails have.
+        html = render_to_string(
+            "lottery/mail/body.html", {**context, "language": language, "subject": subject}
+        )
+    return subject, body, html
+
+
+def build_message(notification: LotteryNotification) -> mail.EmailMultiAlternatives:
+    """The mail with the headers the booking mails carry: one Message-ID for every copy
+    (a retry after a lost answer is recognisable), its language, auto-generated."""
+    subject, body, html = render(notification)
+    application = notification.application
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    created = int(notification.created_at.timestamp())
+    message = mail.EmailMultiAlternatives(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[application.email],
+        reply_to=settings.EMAIL_REPLY_TO or None,
+        headers={
+            "Message-ID": f"<kenshin.lottery.{notification.pk}.{created}@{domain}>",
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": _language(application.language),
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
 
 
 def send_pending(*, limit: int = BATCH) -> tuple[int, int]:
@@ -55,10 +88,7 @@ def send_pending(*, limit: int = BATCH) -> tuple[int, int]:
         )
         for notification in batch:
             try:
-                subject, body = render(notification)
-                send_mail(
-                    subject, body, settings.DEFAULT_FROM_EMAIL, [notification.application.email]
-                )
+                build_message(notification).send()
             except Exception as error:  # noqa: BLE001  # any SMTP or rendering failure: retry
                 notification.attempts += 1
                 notification.last_error = type(error).__name__[:300]

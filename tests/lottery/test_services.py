@@ -281,6 +281,13 @@ def test_outbox_mails_are_sent_once_in_the_application_language(slots, mailoutbo
     assert "application" in mailoutbox[0].subject.lower()
     # Like every mail here, it names no one (tests.lottery.helpers.person: 試験 1).
     assert "試験" not in mailoutbox[0].body
+    # The booking mails' shape: an HTML part with the same words, its language, one id.
+    message = mailoutbox[0]
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html" and '<html lang="en">' in html and "試験" not in html
+    assert "Application number" in html
+    assert message.extra_headers["Content-Language"] == "en"
+    assert message.extra_headers["Message-ID"].startswith("<kenshin.lottery.")
 
 
 def test_draw_due_draws_rounds_whose_draw_time_has_passed(slots):
