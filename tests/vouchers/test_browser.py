@@ -68,3 +68,30 @@ def test_the_waiting_list_of_a_voucher_screening_is_accessible_with_a_refusal(
     page.locator("button[type=submit]").last.click()
     assert page.locator(".error-summary").count() == 1
     check_accessible(page, "waiting list join, ticket refused")
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_a_lottery_application_with_a_ticket_is_accessible_with_a_refusal(
+    live_server, new_page, place, import_list, language
+):
+    from lottery.models import Application
+    from tests.browser.journey import fill_details
+    from tests.lottery.helpers import make_round
+
+    ScreeningType.objects.filter(code="lung").update(voucher_required=True, system_code="51")
+    import_list(list_file("00012345,X,1960-05-01,2,51,"))
+    round_ = make_round([place.lung_slot, place.lung_later])
+    text = TEXT[language]
+    page = new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{live_server.url}{text['prefix']}/lottery/{round_.pk}/apply/")
+    check_accessible(page, "lottery application with the ticket")
+    page.fill("#id_voucher-number", "99999999")
+    fill_details(page, text["dob"])
+    page.select_option("#id_preference_1", index=1)
+    page.locator("button[type=submit]").last.click()
+    assert page.locator(".error-summary").count() == 1
+    check_accessible(page, "lottery application, ticket refused")
+    page.fill("#id_voucher-number", "0001-2345")
+    page.locator("button[type=submit]").last.click()
+    assert Application.objects.get().voucher_number == "00012345"
