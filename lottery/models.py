@@ -334,6 +334,9 @@ class LotteryNotification(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When the sender may take it (again): now, a lease ahead while one sends it, or after
+    # a failure the backoff's delay (lottery.mail).
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -342,7 +345,7 @@ class LotteryNotification(models.Model):
         ordering = ["created_at"]
         verbose_name = _("lottery mail")
         verbose_name_plural = _("lottery mails")
-        indexes = [models.Index(fields=["status"])]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"

@@ -451,3 +451,46 @@ def test_the_waiting_list_offers_nothing_on_a_rounds_slot_before_its_draw(slots)
         channel=WaitlistEntry.Channel.PHONE,
     )
     assert not Offer.objects.exists()
+
+
+def test_an_smtp_outage_delays_the_mails_and_loses_none(slots, settings, mailoutbox):
+    from datetime import timedelta
+
+    from lottery.mail import send_pending
+    from lottery.models import LotteryNotification
+    from tests.reservations.test_cache_down import closed_port
+
+    round_ = make_round(slots)
+    apply(round_, [slots[0]], n=1)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
+    now = timezone.now()
+    assert send_pending(now=now) == (0, 1)
+    row = LotteryNotification.objects.get()
+    assert row.status == "pending" and row.attempts == 1 and row.next_attempt_at > now
+    assert "ConnectionRefused" in row.last_error
+    assert send_pending(now=now) == (0, 0)  # not again before its delay
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert send_pending(now=now + timedelta(hours=1)) == (1, 0)
+    row.refresh_from_db()
+    assert row.status == "sent" and len(mailoutbox) == 1
+
+
+def test_a_mail_that_keeps_failing_is_given_up_after_the_attempts_allowed(slots, settings):
+    from datetime import timedelta
+
+    from lottery.mail import send_pending
+    from lottery.models import LotteryNotification
+    from tests.reservations.test_cache_down import closed_port
+
+    round_ = make_round(slots)
+    apply(round_, [slots[0]], n=1)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
+    settings.MAIL_MAX_ATTEMPTS = 2
+    later = timezone.now()
+    for _ in range(3):
+        later += timedelta(days=1)
+        send_pending(now=later)
+    assert LotteryNotification.objects.get().status == "failed"
