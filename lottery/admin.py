@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.context import AuditContext
+from core.outbox_admin import OutboxAdmin
 from lottery import services
 from lottery.errors import AlreadyDrawn, DrawTooEarly, RoundNotOpen, SlotsTaken
-from lottery.models import Round
+from lottery.models import LotteryNotification, Round
 
 
 class RoundAdminForm(forms.ModelForm):
@@ -140,3 +141,11 @@ class RoundAdmin(admin.ModelAdmin):
                     "applications": summary.applications,
                 },
             )
+
+
+@admin.register(LotteryNotification)
+class LotteryNotificationAdmin(OutboxAdmin):
+    """The lottery's mails: received, changed, withdrawn, results."""
+
+    list_display = ["id", "application", *OutboxAdmin.outbox_fields, "sent_at"]
+    list_select_related = ["application"]

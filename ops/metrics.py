@@ -87,6 +87,17 @@ def _audit_chain_state() -> tuple[bool, float, int]:
     return state
 
 
+def _feature_mails_failed() -> int:
+    """Failed mails of the waiting list's and the lottery's own outboxes."""
+    from django.apps import apps
+
+    failed = 0
+    for label, model in (("waitlist", "WaitlistMail"), ("lottery", "LotteryNotification")):
+        if apps.is_installed(label):
+            failed += apps.get_model(label, model).objects.filter(status="failed").count()
+    return failed
+
+
 class KenshinCollector(Collector):
     """The health figures, read from the database on each scrape."""
 
@@ -126,8 +137,9 @@ class KenshinCollector(Collector):
         yield outbox
         yield GaugeMetricFamily(
             "kenshin_outbox_failed",
-            "Mails that gave up (need a person: admin, Notifications, Failed).",
-            value=by_status.get(Notification.Status.FAILED, 0),
+            "Mails that gave up, the booking, waiting-list and lottery outboxes together "
+            "(need a person: admin, each outbox's list, Failed).",
+            value=by_status.get(Notification.Status.FAILED, 0) + _feature_mails_failed(),
         )
         oldest = Notification.objects.filter(
             status=Notification.Status.PENDING, next_attempt_at__lte=now

@@ -1,6 +1,7 @@
 """The waiting list in admin: a column beside each slot's fill rate.
 
-Residents' entries are shown on the audited staff pages (/staff/waitlist/), not in admin.
+Residents' entries are shown on the audited staff pages (/staff/waitlist/), not in admin;
+the waiting list's mail outbox is (numbers, kinds and outcomes only).
 """
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.outbox_admin import OutboxAdmin
 from reservations.admin import SlotAdmin
 from reservations.models import Slot
-from waitlist.models import WaitlistEntry
+from waitlist.models import WaitlistEntry, WaitlistMail
 from waitlist.services import _line_for
 
 
@@ -31,3 +33,11 @@ if waitlist_counts not in SlotAdmin.list_display:
         waitlist_counts,
         *SlotAdmin.list_display[position:],
     ]
+
+
+@admin.register(WaitlistMail)
+class WaitlistMailAdmin(OutboxAdmin):
+    """The waiting list's mails: joined, offer, closed."""
+
+    list_display = ["id", "entry", *OutboxAdmin.outbox_fields, "sent_at"]
+    list_select_related = ["entry"]

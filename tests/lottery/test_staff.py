@@ -159,3 +159,28 @@ def test_the_rounds_page_offers_the_search_only_to_the_phone_desk(client, desk):
     page = other.get("/staff/lottery/")
     assert page.status_code == 200
     assert 'action="/staff/lottery/find/"' not in page.content.decode()
+
+
+def test_the_administrator_sees_failed_lottery_mails_and_queues_them_again(client, round_and_slot):
+    from lottery.models import LotteryNotification
+
+    round_, slot = round_and_slot
+    application = apply(round_, [slot], n=1, person=person(1))
+    LotteryNotification.objects.update(status="failed", attempts=8, last_error="SMTPError")
+    administrator = login_staff(client, make_staff("kanri", roles=("administrator",)))
+    listing = administrator.get("/admin/lottery/lotterynotification/?status=failed")
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert application.display_number in page and application.name not in page
+    row = LotteryNotification.objects.get()
+    done = administrator.post(
+        "/admin/lottery/lotterynotification/",
+        {"action": "retry_failed", "_selected_action": [row.pk]},
+        follow=True,
+    )
+    assert done.status_code == 200
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "")
+    assert (
+        administrator.get(f"/admin/lottery/lotterynotification/{row.pk}/delete/").status_code == 403
+    )

@@ -117,3 +117,22 @@ def test_failed_mail_export_age_and_a_broken_chain_show(client, metrics_settings
     assert 30 * 3600 - 60 < samples["kenshin_export_last_batch_age_seconds"] < 30 * 3600 + 60
     assert samples["kenshin_audit_chain_intact"] == 0
     assert AuditEvent.objects.count() >= 1
+
+
+def test_failed_waiting_list_and_lottery_mails_count_as_failed_mails(client, metrics_settings):
+    from lottery.models import LotteryNotification
+    from tests.lottery.helpers import apply, make_round
+    from tests.waitlist.helpers import fill, join
+    from waitlist.models import WaitlistMail
+
+    full = SlotFactory(capacity=1)
+    fill(full)
+    join(full, 1)  # the "joined" mail
+    lottery_slot = SlotFactory()
+    apply(make_round([lottery_slot]), [lottery_slot], n=2)  # the "received" mail
+    WaitlistMail.objects.update(status="failed")
+    LotteryNotification.objects.update(status="failed")
+
+    samples = _values(client.get("/metrics", REMOTE_ADDR="10.20.1.2").content.decode())
+
+    assert samples["kenshin_outbox_failed"] == 2

@@ -59,3 +59,18 @@ def test_the_waiting_count_includes_entries_that_accept_the_slots_day(client):
     )
     page = admin.get(reverse("admin:reservations_slot_changelist")).content.decode()
     assert "1 / 0" in page  # one waiting (by dates, any venue), none offered
+
+
+def test_the_waiting_list_outbox_is_in_admin_by_number_only(client):
+    from tests.factories import SlotFactory
+    from tests.helpers import login_staff, make_staff
+    from tests.waitlist.helpers import fill, join
+    from waitlist.models import WaitlistMail
+
+    slot = SlotFactory(capacity=1)
+    fill(slot)
+    entry = join(slot, 1)
+    WaitlistMail.objects.update(status="failed")
+    administrator = login_staff(client, make_staff("kanri", roles=("administrator",)))
+    page = administrator.get("/admin/waitlist/waitlistmail/?status=failed").content.decode()
+    assert entry.display_number in page and entry.name not in page and entry.email not in page
