@@ -129,6 +129,8 @@ def test_confirming_an_offer_books_it(client, full_slot):
     offer = offered(full_slot, client)
     page = client.get(f"/waitlist/offer/{offer.token}/")
     assert page.status_code == 200 and "あなたのために枠を確保しています" in page.content.decode()
+    # The usual fee before the date of birth proves who it is; theirs after booking.
+    assert "この検診の通常の費用です" in page.content.decode()
     done = client.post(f"/waitlist/offer/{offer.token}/", {**DOB, "answer": "confirm"})
     assert done.status_code == 200
     reservation = Reservation.objects.get(channel="waitlist")
