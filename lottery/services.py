@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -49,9 +48,8 @@ from reservations.errors import AlreadyBooked, NotEligible
 from reservations.models import Reservation, ScreeningType, Slot
 from reservations.page_cache import public_pages_changed
 from reservations.services import WINDOW_REASONS, reservation_create
-from vouchers import refusals as voucher_refusals
-from vouchers.booking import stored_voucher
-from vouchers.services import VoucherMatch, VoucherRefused
+from vouchers.booking import stored_voucher_as_rule
+from vouchers.services import VoucherMatch
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -236,19 +234,6 @@ def _refuse_ineligible(
         raise NotEligible(reasons)
 
 
-def _voucher(
-    number: str, screening_types: Iterable[ScreeningType], details: CitizenDetails, now: datetime
-) -> VoucherMatch | None:
-    """The application's 受診券, checked against the list as it is now; None when none of
-    its screenings needs one. A refusal is a booking rule's (NotEligible)."""
-    try:
-        return stored_voucher(
-            number=number, screening_types=screening_types, details=details, now=now
-        )
-    except VoucherRefused as refused:
-        raise NotEligible([voucher_refusals.as_reason(refused.code)]) from None
-
-
 def _locked_open_round(round_id: int, now: datetime | None) -> tuple[Round, datetime]:
     """The round's row, locked for this transaction, and the time it was locked at."""
     round_ = Round.objects.select_for_update().get(pk=round_id)
@@ -313,11 +298,11 @@ def application_create(
         return found
     slots, groups = _checked_preferences(round_, screening_ids, preferences)
     _refuse_ineligible(details, slots, groups, now or timezone.now())
-    voucher = _voucher(
-        voucher_number,
-        ScreeningType.objects.filter(pk__in=screening_ids),
-        details,
-        now or timezone.now(),
+    voucher = stored_voucher_as_rule(
+        number=voucher_number,
+        screening_types=ScreeningType.objects.filter(pk__in=screening_ids),
+        details=details,
+        now=now or timezone.now(),
     )
     try:
         with transaction.atomic():
@@ -501,11 +486,11 @@ def _still_eligible(
     # 受診券 mode: the ticket must still be on the city's list (it may have been replaced
     # since the application); the draw books with what the list says now.
     try:
-        vouchers[application.number] = _voucher(
-            application.voucher_number,
-            [slots[group[0]].screening_type for group in met],
-            details,
-            now,
+        vouchers[application.number] = stored_voucher_as_rule(
+            number=application.voucher_number,
+            screening_types=[slots[group[0]].screening_type for group in met],
+            details=details,
+            now=now,
         )
     except NotEligible:
         return False

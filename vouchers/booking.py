@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from reservations.eligibility import CitizenDetails
+from reservations.errors import NotEligible
 from reservations.models import ScreeningType, Slot
 from vouchers import refusals
 from vouchers.keys import number_key
@@ -101,6 +102,24 @@ def stored_voucher(
     if not number:
         raise VoucherRefused(refusals.VOUCHER_MISSING)
     return _check_all(number, needed, details, now)
+
+
+def stored_voucher_as_rule(
+    *,
+    number: str,
+    screening_types: Iterable[ScreeningType],
+    details: CitizenDetails,
+    now: datetime,
+) -> VoucherMatch | None:
+    """stored_voucher, its refusal raised as a booking rule's (NotEligible, reason code
+    "voucher_<code>": vouchers.refusals.as_reason), for the services that report every
+    refusal that way (the waiting list, the lottery): their callers already show it."""
+    try:
+        return stored_voucher(
+            number=number, screening_types=screening_types, details=details, now=now
+        )
+    except VoucherRefused as refused:
+        raise NotEligible([refusals.as_reason(refused.code)]) from None
 
 
 def _types(slots: Sequence[Slot]) -> list[ScreeningType]:

@@ -37,8 +37,7 @@ from reservations.models import (
     fiscal_year_of,
 )
 from vouchers import refusals as voucher_refusals
-from vouchers.booking import stored_voucher
-from vouchers.services import VoucherMatch, VoucherRefused
+from vouchers.booking import stored_voucher_as_rule
 from waitlist.errors import (
     AlreadyWaiting,
     EntryClosed,
@@ -103,7 +102,9 @@ def entry_join(
     reason (vouchers.refusals.as_reason).
     """
     now = now or timezone.now()
-    voucher = _voucher(voucher_number, screening_type, details, now)
+    voucher = stored_voucher_as_rule(
+        number=voucher_number, screening_types=[screening_type], details=details, now=now
+    )
     slots = sorted(slots, key=lambda s: s.pk)
     candidates = _accepted_slots(
         screening_type=screening_type,
@@ -185,19 +186,6 @@ def entry_join(
         raise
     log.info("waitlist.entry.joined id=%s channel=%s", entry.pk, channel)
     return entry
-
-
-def _voucher(
-    number: str, screening_type: ScreeningType, details: CitizenDetails, now: datetime
-) -> VoucherMatch | None:
-    """The entry's 受診券 checked against the list as it is now; None for an open booking.
-    A refusal is a booking rule's (NotEligible), so every caller already shows it."""
-    try:
-        return stored_voucher(
-            number=number, screening_types=[screening_type], details=details, now=now
-        )
-    except VoucherRefused as refused:
-        raise NotEligible([voucher_refusals.as_reason(refused.code)]) from None
 
 
 def _accepted_slots(
@@ -349,7 +337,12 @@ def offer_freed_places(*, slot: Slot, now: datetime | None = None) -> list[Offer
                 # A 受診券 taken off the city's list since joining: an offer it could
                 # never confirm would hold the place for nothing.
                 try:
-                    _voucher(entry.voucher_number, slot.screening_type, entry.details(), now)
+                    stored_voucher_as_rule(
+                        number=entry.voucher_number,
+                        screening_types=[slot.screening_type],
+                        details=entry.details(),
+                        now=now,
+                    )
                 except NotEligible as refused:
                     reasons = refused.reasons
                     if reasons[0].code == f"voucher_{voucher_refusals.NO_LIST}":
@@ -458,8 +451,11 @@ def offer_confirm(
         entry = offer.entry
         _end_offer(offer, Offer.Status.CONFIRMED, now=now, user=user)
         try:
-            voucher = _voucher(
-                entry.voucher_number, offer.slot.screening_type, entry.details(), now
+            voucher = stored_voucher_as_rule(
+                number=entry.voucher_number,
+                screening_types=[offer.slot.screening_type],
+                details=entry.details(),
+                now=now,
             )
             result = booking.reservation_create(
                 slots=[slot],
