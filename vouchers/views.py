@@ -28,7 +28,7 @@ from reservations.tokens import new_form_token
 from reservations.views.http import allow, page, private, refuse
 from vouchers import booking, refusals
 from vouchers.forms import VoucherForm, VoucherNumberForm
-from vouchers.services import VoucherMatch, VoucherRefused, voucher_check
+from vouchers.services import VoucherRefused, voucher_check
 
 log = logging.getLogger(__name__)
 
@@ -121,53 +121,6 @@ def blocked(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class VoucherBlocked(Exception):
-    """Too many wrong guesses from this client or for this number: answer with blocked()."""
-
-
-def typed_voucher_check(
-    request: HttpRequest,
-    form: VoucherNumberForm,
-    *,
-    details: CitizenDetails,
-    screening_types: Iterable[ScreeningType],
-    now: datetime,
-) -> VoucherMatch | None:
-    """The 受診券番号 typed in a page's own form (the waiting list's, the lottery
-    application's), checked with that form's date of birth and sex against the current
-    list, rate-limited as the 受診券 step is; None when no screening needs one.
-
-    A refusal is also added to the number field (the page shows it there). Raises
-    VoucherRefused, VoucherBlocked, or ratelimit.CounterUnavailable (the shared counter
-    is down: no check is possible).
-    """
-    types = [screening for screening in screening_types if screening.voucher_required]
-    if not types:
-        return None
-    if ratelimit.client_blocked(request):
-        raise VoucherBlocked
-    try:
-        if not form.is_valid():
-            raise VoucherRefused(refusals.VOUCHER_MISSING)
-        number = form.cleaned_data["number"]
-        counted_as = f"voucher:{number}"
-        if ratelimit.number_blocked(counted_as):
-            raise VoucherBlocked
-        try:
-            return booking.stored_voucher(
-                number=number, screening_types=types, details=details, now=now
-            )
-        except VoucherRefused as refused:
-            if refused.code in GUESSES:
-                ratelimit.record_failure(request, counted_as)
-            log.info("vouchers.check.refused code=%s", refused.code)
-            raise
-    except VoucherRefused as refused:
-        if form.is_bound and "number" not in form.errors:
-            form.add_error("number", str(refusals.PAGES[refused.code].title))
-        raise
-
-
 def typed_voucher_number(
     request: HttpRequest,
     form: VoucherNumberForm,
@@ -177,23 +130,39 @@ def typed_voucher_number(
     now: datetime,
     show_form: Callable[[int], HttpResponse],
 ) -> str | HttpResponse:
-    """typed_voucher_check for a page's own form, as the page answers it: the checked
-    number ("" when no screening needs one), or the response to send — `show_form(status)`
-    (the form again, the refusal on its number field), the too-many-guesses page, or the
-    counter-down page (503)."""
+    """The 受診券番号 typed in a page's own form (the waiting list's, the lottery
+    application's), checked with that form's date of birth and sex against the current
+    list and rate-limited as the 受診券 step is: the checked number ("" when no screening
+    needs one), or the response to send — `show_form(status)` (the form again, the refusal
+    on its number field), the too-many-guesses page, or the counter-down page (503)."""
+    types = [screening for screening in screening_types if screening.voucher_required]
+    if not types:
+        return ""
     try:
-        match = typed_voucher_check(
-            request, form, details=details, screening_types=screening_types, now=now
-        )
-    except VoucherRefused as refused:
-        return show_form(refusals.PAGES[refused.code].status)
-    except VoucherBlocked:
-        return blocked(request)
+        if ratelimit.client_blocked(request):
+            return blocked(request)
+        if not form.is_valid():
+            return show_form(refusals.PAGES[refusals.VOUCHER_MISSING].status)
+        number = form.cleaned_data["number"]
+        counted_as = f"voucher:{number}"
+        if ratelimit.number_blocked(counted_as):
+            return blocked(request)
+        try:
+            match = booking.stored_voucher(
+                number=number, screening_types=types, details=details, now=now
+            )
+        except VoucherRefused as refused:
+            if refused.code in GUESSES:
+                ratelimit.record_failure(request, counted_as)
+            log.info("vouchers.check.refused code=%s", refused.code)
+            form.add_error("number", str(refusals.PAGES[refused.code].title))
+            return show_form(refusals.PAGES[refused.code].status)
     except ratelimit.CounterUnavailable:
         from reservations.views.lookup import _unavailable
 
         return _unavailable(request)
-    return match.number if match is not None else ""
+    assert match is not None  # a screening needs one, so a match or a refusal
+    return match.number
 
 
 def _check(request: HttpRequest, slot: Slot) -> HttpResponse:
