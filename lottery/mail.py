@@ -11,24 +11,21 @@ Run by `manage.py send_lottery_mail` (cron, every minute, like send_notification
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from lottery.models import LotteryNotification
-from reservations.notifications import backoff, describe_error
+from reservations.outbox import send_leased
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
-LEASE = timedelta(minutes=5)
 
 
 def _language(code: str) -> str:
@@ -81,49 +78,18 @@ def build_message(notification: LotteryNotification) -> mail.EmailMultiAlternati
     return message
 
 
-def _claim(now: datetime, limit: int) -> list[tuple[int, int]]:
-    """Due rows, taken for LEASE: (id, attempt number). Short transaction, SKIP LOCKED."""
-    with transaction.atomic():
-        rows = list(
-            LotteryNotification.objects.select_for_update(skip_locked=True)
-            .filter(status=LotteryNotification.Status.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", "attempts")[:limit]
-        )
-        LotteryNotification.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-            next_attempt_at=now + LEASE, attempts=F("attempts") + 1
-        )
-    return [(pk, attempts + 1) for pk, attempts in rows]
-
-
 def send_pending(*, limit: int = BATCH, now: datetime | None = None) -> tuple[int, int]:
-    """Send the due mails once each; returns (sent, not sent this time).
-
-    As reservations.notifications and waitlist.mail: rows are claimed in a short
-    transaction and pushed a lease ahead, sent outside any transaction, and the outcome is
-    recorded fenced on the attempt number (a sender that outlived its lease cannot
-    overwrite the next one's outcome). A failure is retried after a growing delay
-    (reservations.notifications.backoff) and given up after MAIL_MAX_ATTEMPTS, the row
-    then FAILED for staff; an SMTP outage of minutes loses nothing. Nothing personal in
-    the logs or `last_error`.
-    """
-    now = now or timezone.now()
-    sent = failed = 0
-    for pk, attempts in _claim(now, limit):
-        notification = LotteryNotification.objects.select_related("application__round").get(pk=pk)
-        fence = LotteryNotification.objects.filter(pk=pk, attempts=attempts)
-        try:
-            build_message(notification).send()
-        except Exception as exc:  # noqa: BLE001 - any SMTP or rendering failure: retried
-            error = describe_error(exc)
-            if attempts >= settings.MAIL_MAX_ATTEMPTS:
-                fence.update(status=LotteryNotification.Status.FAILED, last_error=error)
-            else:
-                fence.update(next_attempt_at=timezone.now() + backoff(attempts), last_error=error)
-            log.warning("lottery.mail.failed id=%s error=%s", pk, error)
-            failed += 1
-            continue
-        fence.update(status=LotteryNotification.Status.SENT, sent_at=timezone.now())
-        sent += 1
-    log.info("lottery.mail sent=%s failed=%s", sent, failed)
-    return sent, failed
+    """Send the due mails once each, as the booking and waiting-list mails are
+    (reservations.outbox: claimed with a lease, sent outside any transaction, retried with
+    a growing delay, given up after MAIL_MAX_ATTEMPTS); returns (sent, not sent this time)."""
+    counts = send_leased(
+        LotteryNotification,
+        build_message,
+        related=("application__round", "application__reservation"),
+        now=now or timezone.now(),
+        limit=limit,
+        name="lottery.mail",
+    )
+    not_sent = counts["retry"] + counts["failed"]
+    log.info("lottery.mail sent=%s failed=%s", counts["sent"], not_sent)
+    return counts["sent"], not_sent

@@ -10,14 +10,11 @@ expires offers, then sends). Nothing personal goes into the logs or `last_error`
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,12 +22,9 @@ from django.utils.translation import gettext as _
 
 from reservations.display import date_text, datetime_text, health_centre_name, time_text
 from reservations.language import screening_name
-from reservations.notifications import backoff, describe_error
+from reservations.outbox import send_leased
 from waitlist.models import WaitlistMail
 
-log = logging.getLogger(__name__)
-
-LEASE = timedelta(minutes=5)
 BATCH_SIZE = 20
 
 
@@ -97,41 +91,14 @@ def build_message(row: WaitlistMail) -> mail.EmailMultiAlternatives:
     return message
 
 
-def _claim(now: datetime, limit: int) -> list[tuple[int, int]]:
-    with transaction.atomic():
-        rows = list(
-            WaitlistMail.objects.select_for_update(skip_locked=True)
-            .filter(status=WaitlistMail.Status.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", "attempts")[:limit]
-        )
-        WaitlistMail.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-            next_attempt_at=now + LEASE, attempts=F("attempts") + 1
-        )
-    return [(pk, attempts + 1) for pk, attempts in rows]
-
-
 def send_due(*, now: datetime | None = None, limit: int = BATCH_SIZE) -> dict[str, int]:
-    """Send the due waiting-list mails once each; returns counts by outcome."""
-    now = now or timezone.now()
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    for pk, attempts in _claim(now, limit):
-        row = WaitlistMail.objects.select_related(
-            "entry", "entry__screening_type", "offer", "offer__slot", "offer__slot__venue"
-        ).get(pk=pk)
-        fence = WaitlistMail.objects.filter(pk=pk, attempts=attempts)
-        try:
-            build_message(row).send()
-        except Exception as exc:  # noqa: BLE001 - any failure: recorded, retried
-            error = describe_error(exc)
-            if attempts >= settings.MAIL_MAX_ATTEMPTS:
-                fence.update(status=WaitlistMail.Status.FAILED, last_error=error)
-                counts["failed"] += 1
-            else:
-                fence.update(next_attempt_at=timezone.now() + backoff(attempts), last_error=error)
-                counts["retry"] += 1
-            log.warning("waitlist.mail.failed id=%s error=%s", pk, error)
-            continue
-        fence.update(status=WaitlistMail.Status.SENT, sent_at=timezone.now())
-        counts["sent"] += 1
-    return counts
+    """Send the due waiting-list mails once each (reservations.outbox); returns counts by
+    outcome."""
+    return send_leased(
+        WaitlistMail,
+        build_message,
+        related=("entry", "entry__screening_type", "offer", "offer__slot", "offer__slot__venue"),
+        now=now or timezone.now(),
+        limit=limit,
+        name="waitlist.mail",
+    )
