@@ -138,9 +138,10 @@ def _closed_text(code: str) -> str:
         return ""
     if code in CLOSED_LINES:
         return str(CLOSED_LINES[code])
-    voucher_code = code.removeprefix("voucher_") if code != "voucher_missing" else code
-    if code.startswith("voucher_") and voucher_code in voucher_refusals.DESK:
-        return str(voucher_refusals.DESK[voucher_code])
+    # vouchers.refusals.as_reason's codes: "voucher_<code>", voucher_missing as it is.
+    for voucher_code in (code, code.removeprefix("voucher_")):
+        if code.startswith("voucher_") and voucher_code in voucher_refusals.DESK:
+            return str(voucher_refusals.DESK[voucher_code])
     if code in DESK:
         return str(DESK[code])
     return code
