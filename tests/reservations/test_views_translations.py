@@ -126,3 +126,12 @@ def test_every_ui_string_is_translated_at_runtime(sources, tmp_path, monkeypatch
             if not ok and msgid not in SAME_IN_JAPANESE:
                 missing.append(f"{msgid!r} ({refs[0] if refs else '?'})")
     assert not missing, "not translated into Japanese (run make messages):\n" + "\n".join(missing)
+
+
+def test_no_catalogue_turns_the_label_suffix_into_an_honorific():
+    # A mail once wrote "{{ name }}{% translate ":" %}" for 「山田 様」; Django's forms use
+    # the same ":" after every label, and staff forms read 「生年月日 様」.
+    from django.utils import translation
+
+    with translation.override("ja"):
+        assert "様" not in translation.gettext(":")
