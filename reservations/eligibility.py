@@ -7,10 +7,12 @@ the language picker, and nothing that writes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,6 +100,44 @@ def eligibility_reasons(
     `ignore_reservation` is the booking being moved, which must not block itself.
     """
     now = now or timezone.now()
+    reasons = _rule_reasons(slot, person, now)
+    booked = _booked_years(person, [slot], ignore_reservation)
+    reasons += _interval_reasons(slot, booked.get(slot.screening_type_id, set()))
+    if check_places and slot.remaining <= 0:
+        reasons.append(Reason("full", _("This time is fully booked.")))
+    return reasons
+
+
+def eligible_slots(slots: Sequence[Slot], person: Person, now: datetime) -> list[Slot]:
+    """Those of `slots` `person` may book (places not counted): eligibility_reasons'
+    answer for each, with the interval rule asked in one query for all of them, and only
+    for the slots the rules without a query (window, age, sex) let through. The "add a
+    screening" step asks this for every other screening of the day."""
+    passed = [slot for slot in slots if not _rule_reasons(slot, person, now)]
+    if not passed:
+        return []
+    booked = _booked_years(person, passed, None)
+    return [
+        slot
+        for slot in passed
+        if not _interval_reasons(slot, booked.get(slot.screening_type_id, set()))
+    ]
+
+
+def _params(slot: Slot, person: Person) -> dict[str, object]:
+    screening = slot.screening_type
+    screening_date = slot.local_date
+    return {
+        "date": _fy_end_text(screening_date),
+        "age": fiscal_year_end_age(person.birth_date, screening_date),
+        "screening": screening_name(screening),
+        "min": screening.min_age,
+        "max": screening.max_age,
+    }
+
+
+def _rule_reasons(slot: Slot, person: Person, now: datetime) -> list[Reason]:
+    """The reasons that need no query: the screening offered, the booking window, age, sex."""
     screening = slot.screening_type
     reasons: list[Reason] = []
 
@@ -119,15 +159,8 @@ def eligibility_reasons(
     elif state == SlotState.CLOSED:
         reasons.append(Reason("closed", _("Booking for this time has closed.")))
 
-    screening_date = slot.local_date
-    age = fiscal_year_end_age(person.birth_date, screening_date)
-    params = {
-        "date": _fy_end_text(screening_date),
-        "age": age,
-        "screening": screening_name(screening),
-        "min": screening.min_age,
-        "max": screening.max_age,
-    }
+    params = _params(slot, person)
+    age = fiscal_year_end_age(person.birth_date, slot.local_date)
     if age < screening.min_age:
         reasons.append(
             Reason(
@@ -159,45 +192,62 @@ def eligibility_reasons(
                 else _("%(screening)s is for men only.") % params,
             )
         )
+    return reasons
 
-    fiscal_year = fiscal_year_of(screening_date)
+
+def _booked_years(
+    person: Person, slots: Sequence[Slot], ignore_reservation: Reservation | None
+) -> dict[int, set[int]]:
+    """Screening type id → the fiscal years `person` has a live booking or a purged
+    screening of it in, near the fiscal years of `slots` (one query)."""
     # Both directions: when next fiscal year's slots open before this one's close, a
     # booking for April must also keep out one for March (and the other way round).
     # person_keys: also the key of bookings and history stored before 「・」 was folded.
     keys = person.person_keys
-    nearby = ReservationItem.objects.filter(
-        person_key__in=keys,
-        screening_type=screening,
-        is_live=True,
-        fiscal_year__gt=fiscal_year - screening.interval_years,
-        fiscal_year__lt=fiscal_year + screening.interval_years,
-    )
+    near = Q()
+    for slot in slots:
+        screening = slot.screening_type
+        fiscal_year = fiscal_year_of(slot.local_date)
+        near |= Q(
+            screening_type_id=screening.pk,
+            fiscal_year__gt=fiscal_year - screening.interval_years,
+            fiscal_year__lt=fiscal_year + screening.interval_years,
+        )
+    nearby = ReservationItem.objects.filter(near, person_key__in=keys, is_live=True)
     if ignore_reservation is not None:
         nearby = nearby.exclude(reservation=ignore_reservation)
     # Screenings whose bookings were already purged (retention) still count.
-    purged = ScreeningHistory.objects.filter(
-        person_hash__in=keys,
-        screening_type=screening,
-        fiscal_year__gt=fiscal_year - screening.interval_years,
-        fiscal_year__lt=fiscal_year + screening.interval_years,
-    )
+    purged = ScreeningHistory.objects.filter(near, person_hash__in=keys)
     # One query (a UNION), so a booking committed in between cannot make the answer
     # inconsistent, and one round trip on every details form and confirm step.
-    booked_years = set(
-        nearby.values_list("fiscal_year", flat=True).union(
-            purged.values_list("fiscal_year", flat=True)
-        )
-    )
+    booked: dict[int, set[int]] = {}
+    for screening_id, year in nearby.values_list("screening_type_id", "fiscal_year").union(
+        purged.values_list("screening_type_id", "fiscal_year")
+    ):
+        booked.setdefault(screening_id, set()).add(year)
+    return booked
+
+
+def _interval_reasons(slot: Slot, booked_years: set[int]) -> list[Reason]:
+    """Already booked this fiscal year, or within the screening's interval."""
+    screening = slot.screening_type
+    fiscal_year = fiscal_year_of(slot.local_date)
+    # Only the years within this slot's interval (the query may have asked wider for
+    # another slot of the same screening).
+    booked_years = {
+        year for year in booked_years if abs(year - fiscal_year) < screening.interval_years
+    }
     if fiscal_year in booked_years:
-        reasons.append(
+        return [
             Reason(
                 "already_booked",
-                _("You already have a booking for %(screening)s in this fiscal year.") % params,
+                _("You already have a booking for %(screening)s in this fiscal year.")
+                % {"screening": screening_name(screening)},
             )
-        )
-    elif booked_years:
+        ]
+    if booked_years:
         other = min(booked_years, key=lambda year: (abs(year - fiscal_year), year))
-        reasons.append(
+        return [
             Reason(
                 "interval",
                 _(
@@ -205,14 +255,11 @@ def eligibility_reasons(
                     "have a booking for it in the fiscal year from %(start)s to %(end)s."
                 )
                 % {
-                    **params,
+                    "screening": screening_name(screening),
                     "years": screening.interval_years,
                     "start": day_text(date(other, 4, 1)),
                     "end": day_text(fiscal_year_end(other)),
                 },
             )
-        )
-
-    if check_places and slot.remaining <= 0:
-        reasons.append(Reason("full", _("This time is fully booked.")))
-    return reasons
+        ]
+    return []

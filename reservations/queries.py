@@ -40,7 +40,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from reservations import page_cache
-from reservations.eligibility import CitizenDetails, eligibility_reasons
+from reservations.eligibility import CitizenDetails, eligible_slots
 from reservations.fees import fee_for
 from reservations.models import (
     PlaceMark,
@@ -491,12 +491,6 @@ def _set_partner_slots(primary: Slot, now: datetime) -> SlotQuerySet:
     )
 
 
-def has_set_partners(primary: Slot, now: datetime | None = None) -> bool:
-    """Whether anyone could add a screening to `primary` (セット検診): before the person is
-    known, the booking has the "add a screening" step only if this is True."""
-    return _set_partner_slots(primary, now or timezone.now()).exists()
-
-
 def set_candidates(
     primary: Slot,
     details: CitizenDetails,
@@ -518,14 +512,14 @@ def set_candidates(
     grouped: dict[ScreeningType, list[Slot]] = {}
     for slot in slots:
         grouped.setdefault(slot.screening_type, []).append(slot)
-    eligible = {}
-    for screening, choices in grouped.items():
-        if screening.voucher_required and screening.code not in ticket_screenings:
-            continue
-        reasons = eligibility_reasons(slot=choices[0], person=details, now=now, check_places=False)
-        if not reasons:
-            eligible[screening] = choices
-    return eligible
+    offered = {
+        screening: choices
+        for screening, choices in grouped.items()
+        if not screening.voucher_required or screening.code in ticket_screenings
+    }
+    # Each screening's first time stands for its day: the rules are the same for all.
+    allowed = eligible_slots([choices[0] for choices in offered.values()], details, now)
+    return {slot.screening_type: offered[slot.screening_type] for slot in allowed}
 
 
 # --- Days where every screening of a set has a place ------------------------------------

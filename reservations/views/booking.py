@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -41,7 +43,7 @@ from reservations.forms import (
 from reservations.language import is_english, screening_name
 from reservations.models import Reservation, ScreeningType, Slot, SlotState
 from reservations.refusals import REASON_LINKS
-from reservations.templatetags.resident import month_text, translated
+from reservations.templatetags.resident import month_text, translated, translated_html
 from reservations.time_forms import ExtrasForm
 from reservations.tokens import (
     DONE_COOKIE,
@@ -151,6 +153,10 @@ def _month_links(
 
 
 # --- Booking ------------------------------------------------------------------------------
+
+# Details, then confirm; adding a screening of the same day (セット検診) is a page off the
+# confirm step, not a step of its own.
+BOOKING_STEPS = 2
 
 
 def _slot_or_404(slot_id: int) -> Slot:
@@ -332,25 +338,13 @@ def _details_page(
             "form": form,
             "form_token": form_token,
             "previous_state": previous.dumps() if previous else "",
-            "steps": _steps(slot, previous.person() if previous else None, form_token, now),
+            "steps": BOOKING_STEPS,
             "refusal_links": refusal_links,
         },
         status=status,
         switch_language=switch_language,
         language_switch=switch,
     )
-
-
-def _steps(
-    slot: Slot, details: CitizenDetails | None, form_token: str, now: datetime | None
-) -> int:
-    """How many steps this booking has: details, (add a screening,) confirm.
-
-    The middle one exists only when another screening is free on the same day at the same
-    venue; once the person is known, only when they may take one of those."""
-    if details is not None:
-        return 3 if _set_candidates(slot, details, form_token, now) else 2
-    return 3 if queries.has_set_partners(slot, now) else 2
 
 
 def _set_candidates(
@@ -382,14 +376,21 @@ def _extras_or_confirm(
     details: CitizenDetails,
     *,
     chosen: Sequence[int] = (),
+    adding: bool = False,
     now: datetime | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """Step 2 (add a screening on the same day, if one is free) or straight to step 3."""
+    """The confirm page, which offers the other screenings free on the same day (セット検診)
+    with a button to add them; the "add a screening" page itself when `adding` (that
+    button, or "change the screenings") or when screenings were chosen before (back from
+    the details), to be checked again.
+
+    Not a step of its own for everyone (issue #12): most residents add nothing, and a page
+    fewer is a request fewer for each of them on opening day."""
     candidates = _set_candidates(primary, details, state.form_token, now)
-    if not candidates:
+    if not candidates or not (chosen or adding):
         state.slot_ids = [primary.pk]
-        return _confirm_page(request, state, [primary], details, can_change=False)
+        return _confirm_page(request, state, [primary], details, addable=list(candidates))
     form = ExtrasForm(candidates=candidates, initial_ids=chosen)
     return _extras_page(request, state, primary, form, details, chosen=chosen, status=status)
 
@@ -424,11 +425,16 @@ def _confirm_page(
     slots: list[Slot],
     details: CitizenDetails,
     *,
-    can_change: bool | None = None,
+    addable: Sequence[ScreeningType] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    if can_change is None:
-        can_change = len(slots) > 1 or bool(_set_candidates(slots[0], details, state.form_token))
+    """Step 2: what will be booked, and the buttons to book, change the details or the
+    screenings; `addable`: the other screenings this person could add (looked up when
+    None and only one screening is chosen)."""
+    if addable is None:
+        addable = (
+            [] if len(slots) > 1 else list(_set_candidates(slots[0], details, state.form_token))
+        )
     # The fee class the list gives this voucher, as the booking will carry it.
     fee_class = voucher_booking.booking_fee_class(
         form_token=state.form_token, slots=slots, details=details, now=timezone.now()
@@ -448,9 +454,15 @@ def _confirm_page(
                 ).amount
                 for s in slots
             ),
-            "can_change_screenings": can_change,
-            # The last step: the third when screenings could be added, else the second.
-            "steps": 3 if can_change else 2,
+            # A set booking may change its screenings; a single one is offered the others.
+            "can_change_screenings": len(slots) > 1,
+            # Escaped by translated_html (lang="ja" where English falls back to Japanese).
+            "addable": mark_safe(  # noqa: S308
+                conditional_escape(_(", ")).join(
+                    translated_html(screening, "name") for screening in addable
+                )
+            ),
+            "steps": BOOKING_STEPS,
         },
         status=status,
         language_switch=(
@@ -502,15 +514,18 @@ def book_extras(request: HttpRequest) -> HttpResponse:
         return bad_request(request)
     state, slots = loaded
     primary, details = slots[0], state.person()
-    if "change" in request.POST:  # "change the screenings" from the confirm page
-        return _extras_or_confirm(request, state, primary, details, chosen=state.slot_ids[1:])
+    if "change" in request.POST:  # "add a screening" or "change the screenings" on the confirm page
+        return _extras_or_confirm(
+            request, state, primary, details, chosen=state.slot_ids[1:], adding=True
+        )
     candidates = _set_candidates(primary, details, state.form_token)
     form = ExtrasForm(request.POST, candidates=candidates)
     if not form.is_valid():
         return _extras_page(request, state, primary, form, details, status=400)
     extra = form.chosen_slots()
     state.slot_ids = [primary.pk, *(s.pk for s in extra)]
-    return _confirm_page(request, state, [primary, *extra], details, can_change=True)
+    addable = [] if extra else list(candidates)
+    return _confirm_page(request, state, [primary, *extra], details, addable=addable)
 
 
 @allow("POST")
@@ -550,7 +565,9 @@ def book_language(request: HttpRequest) -> HttpResponse:
     if step == "book_edit":
         return _edit_page(request, state, slots[0])
     if step == "book_extras":
-        return _extras_or_confirm(request, state, slots[0], details, chosen=state.slot_ids[1:])
+        return _extras_or_confirm(
+            request, state, slots[0], details, chosen=state.slot_ids[1:], adding=True
+        )
     return _confirm_page(request, state, slots, details)
 
 
@@ -607,7 +624,7 @@ def book_choose(request: HttpRequest) -> HttpResponse:
             request, "choose_not_eligible", reasons=[reason.message for _slot, reason in reasons]
         )
     if len(slots) > 1:
-        return _confirm_page(request, state, slots, details, can_change=True)
+        return _confirm_page(request, state, slots, details)
     return _extras_or_confirm(request, state, slots[0], details, now=now)
 
 

@@ -12,6 +12,7 @@ TEXT = {
     "ja": {
         "prefix": "",
         "continue": "次へ進む",
+        "add_screening": "同じ日の検診を追加する",
         "book": "この内容で予約する",
         "lookup_link": "予約の確認・変更・取消",
         "find": "予約を確認する",
@@ -30,6 +31,7 @@ TEXT = {
     "en": {
         "prefix": "/en",
         "continue": "Continue",
+        "add_screening": "Add a screening on the same day",
         "book": "Confirm and book",
         "lookup_link": "Check, change or cancel a booking",
         "find": "Find my booking",

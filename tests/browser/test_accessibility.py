@@ -50,8 +50,7 @@ def test_booking_error_states_are_accessible(live_server, new_page, place, langu
     # The race: the place goes while the resident is on the confirm page.
     page.goto(f"{url}/book/{place.lung_slot.pk}/")
     fill_details(page, text["dob"])
-    button(page, text["continue"]).click()
-    button(page, text["continue"]).click()  # no extra screening
+    button(page, text["continue"]).click()  # the confirm page: no screening added
     Slot.objects.filter(pk=place.lung_slot.pk).update(booked=10)
     button(page, text["book"]).click()
     assert page.locator('form input[name="slot"]').count() >= 1
@@ -89,6 +88,7 @@ def test_lost_race_on_a_set_booking_is_accessible(live_server, new_page, place, 
     page.goto(f"{live_server.url}{text['prefix']}/book/{place.lung_slot.pk}/")
     fill_details(page, text["dob"])
     button(page, text["continue"]).click()
+    button(page, text["add_screening"]).click()
     page.check(f'input[name="extra_{place.stomach.pk}"][value="{place.stomach_slot.pk}"]')
     button(page, text["continue"]).click()
     Slot.objects.filter(pk=place.stomach_slot.pk).update(booked=10)
@@ -108,6 +108,9 @@ def test_japanese_text_on_english_pages_is_accessible(live_server, new_page, pla
     page.goto(f"{live_server.url}/en/book/{place.lung_slot.pk}/")
     fill_details(page, TEXT["en"]["dob"])
     button(page, TEXT["en"]["continue"]).click()
+    assert page.locator('span[lang="ja"]').count() >= 1
+    check_accessible(page, "confirm with a screening to add, venue without English")
+    button(page, TEXT["en"]["add_screening"]).click()
     assert page.locator('span[lang="ja"]').count() >= 1
     check_accessible(page, "extras, venue without English")
 

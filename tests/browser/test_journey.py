@@ -48,7 +48,9 @@ def test_book_a_set_look_it_up_move_it_and_cancel_it(
     page.fill("#id_email_confirm", "hanako@example.jp")
     button(page, text["continue"]).click()
 
-    # セット検診: add the stomach screening at 9:30 the same day.
+    # セット検診: the confirm page offers the stomach screening at 9:30 the same day.
+    axe(page, "confirm, with a screening to add")
+    button(page, text["add_screening"]).click()
     axe(page, "add a screening")
     page.check(f'input[name="extra_{place.stomach.pk}"][value="{place.stomach_slot.pk}"]')
     button(page, text["continue"]).click()
@@ -167,10 +169,7 @@ def test_keyboard_alone_can_book(live_server, new_page, place):
         page.keyboard.type(value)
     page.keyboard.press("Enter")
     page.wait_for_load_state()
-    # Extras page: leave "do not add" and go on with Enter on the focused button.
-    page.get_by_role("button", name="Continue", exact=True).focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    # The confirm page (the offer to add a screening left alone): book with Enter.
     page.get_by_role("button", name="Confirm and book", exact=True).focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#reservation-number")

@@ -86,6 +86,8 @@ def test_every_booking_page_fits_a_narrow_screen(live_server, new_page, place, l
     check("details form, date of birth error")
     fill_details(page, text["dob"])
     press("continue")
+    check("confirm, with a screening to add")
+    press("add_screening")
     check("add a screening")
     page.check(f'input[name="extra_{place.stomach.pk}"][value="{place.stomach_slot.pk}"]')
     press("continue")

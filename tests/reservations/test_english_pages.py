@@ -24,6 +24,7 @@ from tests.reservations.english_pages import (
 from tests.reservations.test_views import (
     PERSON,
     Scene,
+    add_screening,
     book,
     hidden,
     submit_details,
@@ -76,12 +77,13 @@ def english_pages(client, scene):
         ),
         ("too young", too_young(client, scene)),
     ]
-    extras = submit_details(client, scene.lung_slot, "/en")
+    offer = submit_details(client, scene.lung_slot, "/en")
+    extras = add_screening(client, offer, "/en")
     confirm = client.post(
         "/en/book/extras/",
         {"state": hidden(extras, "state"), f"extra_{scene.stomach.pk}": scene.stomach_slot.pk},
     )
-    pages += [("extras", extras), ("confirm", confirm)]
+    pages += [("confirm with an offer", offer), ("extras", extras), ("confirm", confirm)]
     booked = client.post("/en/book/confirm/", {"state": hidden(confirm, "state")})
     pages.append(("done", client.get(booked["Location"])))
     pages.append(("lookup", client.get("/en/lookup/")))

@@ -101,8 +101,9 @@ def book(client, slot, extras=(), prefix=""):
     response = submit_details(client, slot, prefix)
     assert response.status_code == 200, response.content.decode()[:2000]
     state = hidden(response, "state")
-    if "book_extras" in [t.name.split("/")[-1].removesuffix(".html") for t in response.templates]:
-        data = {"state": state}
+    if extras:  # "add a screening on the same day" on the confirm page, then choose
+        response = add_screening(client, response, prefix)
+        data = {"state": hidden(response, "state")}
         for extra in extras:
             data[f"extra_{extra.screening_type_id}"] = str(extra.pk)
         response = client.post(f"{prefix}/book/extras/", data)
@@ -111,6 +112,15 @@ def book(client, slot, extras=(), prefix=""):
     response = client.post(f"{prefix}/book/confirm/", {"state": state})
     assert response.status_code == 303
     return client.get(response["Location"])
+
+
+def add_screening(client, confirm, prefix=""):
+    """Press "add a screening on the same day" on the confirm page: the extras page."""
+    response = client.post(
+        f"{prefix}/book/extras/", {"state": hidden(confirm, "state"), "change": "1"}
+    )
+    assert "reservations/book_extras.html" in template_names(response)
+    return response
 
 
 def template_names(response):
@@ -191,8 +201,10 @@ def test_english_pages_mark_japanese_text_for_screen_readers(client, scene):
 def test_english_booking_pages_mark_japanese_names_and_details(client, scene):
     Venue.objects.filter(pk=scene.centre.pk).update(name_en="")
     ScreeningType.objects.filter(pk=scene.stomach.pk).update(name_en="")
-    extras = submit_details(client, scene.lung_slot, "/en")
-    assert "reservations/book_extras.html" in template_names(extras)
+    offer = submit_details(client, scene.lung_slot, "/en")
+    assert "reservations/book_confirm.html" in template_names(offer)
+    assert 'also take <span lang="ja">胃がん検診</span>' in offer.content.decode()
+    extras = add_screening(client, offer, "/en")
     text = extras.content.decode()
     assert '<span lang="ja">胃がん検診</span>' in text  # the extra screening's label
     assert '<span lang="ja">新座市保健センター</span>' in text
@@ -392,22 +404,46 @@ def test_slot_not_yet_open_says_when_it_opens(client, scene):
 
 
 def test_booking_offers_other_screenings_the_same_day_at_the_same_venue(client, scene):
-    response = submit_details(client, scene.lung_slot)
-    assert "reservations/book_extras.html" in template_names(response)
-    text = response.content.decode()
+    confirm = submit_details(client, scene.lung_slot)
+    # Straight to the confirm page, which names them and has a button to add one.
+    assert "reservations/book_confirm.html" in template_names(confirm)
+    offer = confirm.content.decode()
+    assert "胃がん検診も受けられます" in offer
+    assert "同じ日の検診を追加する" in offer
+    text = add_screening(client, confirm).content.decode()
     assert f'value="{scene.stomach_slot.pk}"' in text
     assert f'value="{scene.stomach_later.pk}"' not in text  # another day
     assert f'value="{scene.lung_hall.pk}"' not in text
 
 
-def test_no_extras_step_when_nothing_else_is_free_that_day(client, scene):
+def test_no_offer_when_nothing_else_is_free_that_day(client, scene):
     response = submit_details(client, scene.lung_hall)
     assert "reservations/book_confirm.html" in template_names(response)
+    assert "同じ日の検診を追加する" not in response.content.decode()
+
+
+def test_booking_without_adding_a_screening_books_the_one_chosen(client, scene):
+    # The offer is beside the confirm button, not a step: confirming books lung alone.
+    confirm = submit_details(client, scene.lung_slot)
+    response = client.post("/book/confirm/", {"state": hidden(confirm, "state")})
+    assert response.status_code == 303
+    items = Reservation.objects.get().items.all()
+    assert [i.slot_id for i in items] == [scene.lung_slot.pk]
+
+
+def test_choosing_not_to_add_goes_back_to_the_confirm_page_with_the_offer(client, scene):
+    extras = add_screening(client, submit_details(client, scene.lung_slot))
+    confirm = client.post("/book/extras/", {"state": hidden(extras, "state")})
+    assert "reservations/book_confirm.html" in template_names(confirm)
+    assert "同じ日の検診を追加する" in confirm.content.decode()
 
 
 def test_extras_step_leaves_out_screenings_the_person_may_not_take(client, scene):
     slot = Scene.slot(scene.breast, scene.centre, scene.day, 11, 0)
-    response = submit_details(client, scene.lung_slot, sex="M")
+    confirm = submit_details(client, scene.lung_slot, sex="M")
+    assert "乳がん検診" not in confirm.content.decode()  # stomach only
+    response = add_screening(client, confirm)
+    assert f'value="{scene.stomach_slot.pk}"' in response.content.decode()
     assert f'value="{slot.pk}"' not in response.content.decode()
 
 

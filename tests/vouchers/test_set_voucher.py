@@ -5,12 +5,14 @@ import pytest
 from django.core.cache import cache
 
 from reservations.models import ScreeningType
-from tests.reservations.test_views import PERSON, Scene, hidden
+from tests.reservations.test_views import PERSON, Scene, add_screening, hidden
 
 from .conftest import list_file
 from .test_booking_flow import voucher_post
 
 pytestmark = pytest.mark.django_db
+
+OFFER = "同じ日の検診を追加する"  # the confirm page's button to add a screening
 
 
 @pytest.fixture
@@ -32,8 +34,9 @@ def details_step(client, scene):
 
 def test_a_ticket_for_both_screenings_is_offered_the_other(client, scene, import_list):
     import_list(list_file("00012345,新座 花子,1960-05-01,2,51 53,B"))
-    response = details_step(client, scene)
-    assert "reservations/book_extras.html" in [t.name for t in response.templates]
+    confirm = details_step(client, scene)
+    assert OFFER in confirm.content.decode()
+    response = add_screening(client, confirm)
     assert f'value="{scene.stomach_slot.pk}"' in response.content.decode()
 
 
@@ -42,7 +45,7 @@ def test_a_ticket_without_the_other_screening_goes_straight_to_confirm(client, s
     response = details_step(client, scene)
     names = [t.name for t in response.templates]
     assert "reservations/book_confirm.html" in names
-    assert "reservations/book_extras.html" not in names
+    assert OFFER not in response.content.decode()
 
 
 def test_an_open_booking_is_not_offered_a_screening_that_needs_a_ticket(client, scene):
@@ -51,3 +54,4 @@ def test_an_open_booking_is_not_offered_a_screening_that_needs_a_ticket(client, 
     token = hidden(page, "form_token")
     response = client.post(f"/book/{scene.lung_slot.pk}/", {**PERSON, "form_token": token})
     assert "reservations/book_confirm.html" in [t.name for t in response.templates]
+    assert OFFER not in response.content.decode()
