@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from reservations.models import (
     fiscal_year_end_age,
     fiscal_year_of,
 )
+from reservations.precompiled import Precompiled, Value
 
 
 class Person(Protocol):
@@ -200,32 +201,53 @@ def _booked_years(
 ) -> dict[int, set[int]]:
     """Screening type id → the fiscal years `person` has a live booking or a purged
     screening of it in, near the fiscal years of `slots` (one query)."""
-    # Both directions: when next fiscal year's slots open before this one's close, a
-    # booking for April must also keep out one for March (and the other way round).
     # person_keys: also the key of bookings and history stored before 「・」 was folded.
-    keys = person.person_keys
-    near = Q()
-    for slot in slots:
+    values: dict[str, Value] = {f"key{i}": key for i, key in enumerate(person.person_keys)}
+    for i, slot in enumerate(slots):
         screening = slot.screening_type
         fiscal_year = fiscal_year_of(slot.local_date)
-        near |= Q(
-            screening_type_id=screening.pk,
-            fiscal_year__gt=fiscal_year - screening.interval_years,
-            fiscal_year__lt=fiscal_year + screening.interval_years,
-        )
-    nearby = ReservationItem.objects.filter(near, person_key__in=keys, is_live=True)
+        values[f"screening{i}"] = screening.pk
+        values[f"after{i}"] = fiscal_year - screening.interval_years
+        values[f"before{i}"] = fiscal_year + screening.interval_years
     if ignore_reservation is not None:
-        nearby = nearby.exclude(reservation=ignore_reservation)
+        values["ignore"] = ignore_reservation.pk
+    booked: dict[int, set[int]] = {}
+    for screening_id, year in _BOOKED_YEARS.rows(**values):
+        booked.setdefault(screening_id, set()).add(year)
+    return booked
+
+
+def _booked_years_query(**values: Any) -> QuerySet[Any]:
+    """The query of _booked_years, for Precompiled: `key<i>` the person's keys,
+    `screening<i>`/`after<i>`/`before<i>` each slot's screening and the fiscal years
+    strictly between which a booking counts, `ignore` the booking being moved."""
+    keys = [value for name, value in values.items() if name.startswith("key")]
+    near = Q()
+    for name, value in values.items():
+        if name.startswith("screening"):
+            i = name.removeprefix("screening")
+            # Both directions: when next fiscal year's slots open before this one's close,
+            # a booking for April must also keep out one for March (and the other way).
+            near |= Q(
+                screening_type_id=value,
+                fiscal_year__gt=values[f"after{i}"],
+                fiscal_year__lt=values[f"before{i}"],
+            )
+    nearby = ReservationItem.objects.filter(near, person_key__in=keys, is_live=True)
+    if "ignore" in values:
+        nearby = nearby.exclude(reservation_id=values["ignore"])
     # Screenings whose bookings were already purged (retention) still count.
     purged = ScreeningHistory.objects.filter(near, person_hash__in=keys)
     # One query (a UNION), so a booking committed in between cannot make the answer
     # inconsistent, and one round trip on every details form and confirm step.
-    booked: dict[int, set[int]] = {}
-    for screening_id, year in nearby.values_list("screening_type_id", "fiscal_year").union(
+    return nearby.values_list("screening_type_id", "fiscal_year").union(
         purged.values_list("screening_type_id", "fiscal_year")
-    ):
-        booked.setdefault(screening_id, set()).add(year)
-    return booked
+    )
+
+
+# Compiled once per shape (reservations.precompiled): asked on every details and confirm
+# step, and building the ORM query cost more than PostgreSQL took to answer it.
+_BOOKED_YEARS = Precompiled(_booked_years_query, small=("after", "before"))
 
 
 def _interval_reasons(slot: Slot, booked_years: set[int]) -> list[Reason]:

@@ -6,7 +6,8 @@ the values change between requests, never the SQL: `Precompiled(build)` makes th
 once (per thread and time zone) from sample values, and each call puts its own
 values where the samples were.
 
-The samples are values no query writes by itself (large negative ints, datetimes in 1901), so
+The samples are values no query writes by itself (large negative ints, datetimes in 1901,
+strings with a marker), so
 the compiled parameters equal to a sample are exactly where its value goes; a sample found
 nowhere is a programming error and raises. Rows pass through the compiler's converters,
 as the queryset's own rows would. For read queries whose shape `build` fixes completely:
@@ -26,6 +27,8 @@ from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
+Value = int | str | datetime
+
 
 @dataclass(frozen=True)
 class _Compiled:
@@ -40,16 +43,19 @@ class _Compiled:
 class Precompiled:
     """`build(**values)` → a queryset, compiled once; `rows(**values)` its rows.
 
-    The values may be ints (ids) or aware datetimes; a different set of argument names
-    is a different shape, compiled on its own.
+    The values may be ints (ids), strs (keys) or aware datetimes; a different set of
+    argument names is a different shape, compiled on its own. `small`: the prefixes of
+    the names whose ints go to a positive small-integer column (a fiscal year): their
+    samples must be in that column's range, or the ORM drops or empties the condition.
     """
 
-    def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
+    def __init__(self, build: Callable[..., QuerySet[Any]], *, small: tuple[str, ...] = ()) -> None:
         self._build = build
+        self._small = small
         # Per thread: the compiler holds the thread's database connection.
         self._local = threading.local()
 
-    def rows(self, **values: int | datetime) -> list[tuple[Any, ...]]:
+    def rows(self, **values: Value) -> list[tuple[Any, ...]]:
         compiled = self._compiled(values)
         connection = connections[compiled.alias]
         params = list(compiled.params)
@@ -62,7 +68,7 @@ class Precompiled:
             fetched = cursor.fetchall()
         return [tuple(row) for row in compiled.compiler.results_iter(results=[fetched])]
 
-    def _compiled(self, values: dict[str, int | datetime]) -> _Compiled:
+    def _compiled(self, values: dict[str, Value]) -> _Compiled:
         cache: dict[Any, _Compiled] | None = getattr(self._local, "cache", None)
         if cache is None:
             cache = self._local.cache = {}
@@ -72,8 +78,11 @@ class Precompiled:
             compiled = cache[key] = self._compile(values)
         return compiled
 
-    def _compile(self, values: dict[str, int | datetime]) -> _Compiled:
-        samples = {name: _sample(value, n) for n, (name, value) in enumerate(values.items())}
+    def _compile(self, values: dict[str, Value]) -> _Compiled:
+        samples = {
+            name: _sample(value, n, small=name.startswith(self._small) if self._small else False)
+            for n, (name, value) in enumerate(values.items())
+        }
         queryset = self._build(**samples)
         compiler = queryset.query.get_compiler(queryset.db)
         sql, params = compiler.as_sql()
@@ -88,17 +97,24 @@ class Precompiled:
         return _Compiled(sql, tuple(params), tuple(slots), compiler, queryset.db)
 
 
-def _sample(value: int | datetime, n: int) -> int | datetime:
+def _sample(value: Value, n: int, *, small: bool = False) -> Value:
     if isinstance(value, datetime):
         return datetime(1901, 1, 1, 0, 0, n, tzinfo=UTC)
+    if isinstance(value, str):
+        return f"@@kenshin-precompiled-sample-{n}@@"
+    if isinstance(value, int) and small:
+        # Inside a PositiveSmallIntegerField's range (0 … 32767), yet no fiscal year.
+        return 30000 + n
     if isinstance(value, int):
         # Inside PostgreSQL's integer range (a sample outside it would be dropped from the
         # SQL as an overflow on a plain integer column), yet no id or count.
         return -(2**31 - 1) + n
-    raise TypeError(f"a precompiled query takes ints and datetimes, not {type(value).__name__}")
+    raise TypeError(
+        f"a precompiled query takes ints, strs and datetimes, not {type(value).__name__}"
+    )
 
 
-def _adapted(value: int | datetime, connection: Any) -> Any:
+def _adapted(value: Value, connection: Any) -> Any:
     """The parameter the compiler writes for `value` (SQLite keeps datetimes as text)."""
     if isinstance(value, datetime):
         return connection.ops.adapt_datetimefield_value(value)

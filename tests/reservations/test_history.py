@@ -89,3 +89,24 @@ def test_history_is_forgotten_once_no_interval_needs_it():
     # Lung (yearly) needs only this fiscal year; breast (2-yearly) also the last one.
     assert kept == {("lung", fy), ("breast", fy - 1), ("breast", fy)}
     assert forgotten == 3
+
+
+def test_the_day_s_screenings_asked_together_get_each_one_s_own_answer():
+    # eligible_slots asks the interval rule for several screenings in one (precompiled)
+    # query: each slot must get the answer eligibility_reasons gives it alone.
+    from reservations.eligibility import eligible_slots
+
+    day = timezone.localdate() + timedelta(days=30)
+    lung = ScreeningTypeFactory(code="lung", name="肺がん検診", interval_years=1)
+    two_yearly = breast()
+    stomach = ScreeningTypeFactory(code="stomach", name="胃がん検診", interval_years=2)
+    hanako, taro = details(), details(furigana="ヤマダ タロウ", sex="M")
+    services.reservation_create(slots=[slot_on(two_yearly, day)], details=hanako)
+    services.reservation_create(slots=[slot_on(stomach, day)], details=taro)
+    later = day + timedelta(days=40)
+    slots = [slot_on(lung, later), slot_on(two_yearly, later), slot_on(stomach, later)]
+    for who in (hanako, taro):
+        alone = [s for s in slots if not codes(s, who)]
+        assert eligible_slots(slots, who, timezone.now()) == alone
+    assert eligible_slots(slots, hanako, timezone.now()) == [slots[0], slots[2]]
+    assert eligible_slots(slots, taro, timezone.now()) == [slots[0]]  # a man: no breast

@@ -79,4 +79,4 @@ def test_a_value_the_query_does_not_use_is_refused():
     with pytest.raises(ValueError, match="'screening' is not a parameter"):
         ignores_screening.rows(screening=1, now=timezone.now())
     with pytest.raises(TypeError):
-        Precompiled(slots_after).rows(screening="lung", now=timezone.now())
+        Precompiled(slots_after).rows(screening=1.5, now=timezone.now())  # type: ignore[arg-type]
