@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from lottery.models import Round
 from reservations.display import datetime_text
 from reservations.eligibility import Reason
+from reservations.precompiled import Precompiled, Value
 
 
 def rounds_holding(now: datetime) -> QuerySet[Round]:
@@ -41,11 +42,23 @@ def held_before_draw(slot_id: int, now: datetime) -> bool:
     return rounds_holding(now).filter(round_slots__slot_id=slot_id, drawn_at__isnull=True).exists()
 
 
+def _holding_query(*, now: datetime, **slot_ids: int) -> QuerySet[Round]:
+    return rounds_holding(now).filter(round_slots__slot_id__in=list(slot_ids.values()))[:1]
+
+
+# Compiled once per number of slots (reservations.precompiled): every booking step asks,
+# and most of the year no round holds anything.
+_HOLDING = Precompiled(_holding_query)
+
+
 def holding_reason(slot_ids: Iterable[int], now: datetime) -> Reason | None:
-    held = rounds_holding(now).filter(round_slots__slot_id__in=list(slot_ids)).first()
-    if held is None:
+    values: dict[str, Value] = {f"slot{i}": pk for i, pk in enumerate(slot_ids)}
+    if not values:
         return None
-    return Reason("held_for_lottery", held_message(held))
+    held = _HOLDING.objects(now=now, **values)
+    if not held:
+        return None
+    return Reason("held_for_lottery", held_message(held[0]))
 
 
 def held_message(held: Round) -> str:

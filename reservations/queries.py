@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
@@ -53,7 +53,7 @@ from reservations.models import (
     Venue,
     fiscal_year_of,
 )
-from reservations.precompiled import Precompiled
+from reservations.precompiled import Precompiled, Value
 from vouchers.fees import reservation_payer
 
 T = TypeVar("T")
@@ -723,12 +723,44 @@ def booking_context(reservation: Reservation) -> dict[str, Any]:
     }
 
 
+def _slots_query(**slot_ids: int) -> QuerySet[Slot]:
+    return Slot.objects.select_related("screening_type", "venue").filter(
+        pk__in=list(slot_ids.values())
+    )
+
+
+def _active_slots_query(**slot_ids: int) -> QuerySet[Slot]:
+    return _slots_query(**slot_ids).filter(screening_type__is_active=True)
+
+
+# Compiled once per number of slots (reservations.precompiled): every step of a booking
+# looks its slots up, and building the query cost more than running it.
+_SLOTS = Precompiled(_slots_query)
+_ACTIVE_SLOTS = Precompiled(_active_slots_query)
+
+
+# The ids a slot can have (a bigint primary key): any other number from an address is no
+# slot, and would overflow the database's integer (the ORM says EmptyResultSet for it).
+_IDS = range(1, 2**63)
+
+
+def _slots(slot_ids: Sequence[int], *, active: bool = False) -> list[Slot]:
+    slot_ids = [pk for pk in slot_ids if pk in _IDS]
+    if not slot_ids:
+        return []
+    values: dict[str, Value] = {f"slot{i}": pk for i, pk in enumerate(slot_ids)}
+    return (_ACTIVE_SLOTS if active else _SLOTS).objects(**values)
+
+
+def active_slot(slot_id: int) -> Slot | None:
+    """The slot, with its screening and venue, if its screening is offered; else None."""
+    found = _slots([slot_id], active=True)
+    return found[0] if found else None
+
+
 def slots_by_id(slot_ids: list[int]) -> list[Slot] | None:
     """The slots in the order given, or None if any has vanished or comes twice."""
-    found = {
-        s.pk: s
-        for s in Slot.objects.select_related("screening_type", "venue").filter(pk__in=slot_ids)
-    }
+    found = {s.pk: s for s in _slots(slot_ids)}
     if len(found) != len(set(slot_ids)) or len(slot_ids) != len(set(slot_ids)):
         return None
     return [found[pk] for pk in slot_ids]

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -160,11 +160,10 @@ BOOKING_STEPS = 2
 
 
 def _slot_or_404(slot_id: int) -> Slot:
-    return get_object_or_404(
-        Slot.objects.select_related("screening_type", "venue"),
-        pk=slot_id,
-        screening_type__is_active=True,
-    )
+    slot = queries.active_slot(slot_id)
+    if slot is None:
+        raise Http404
+    return slot
 
 
 def _state_and_slots(request: HttpRequest) -> tuple[BookingState, list[Slot]] | None:

@@ -80,3 +80,36 @@ def test_a_value_the_query_does_not_use_is_refused():
         ignores_screening.rows(screening=1, now=timezone.now())
     with pytest.raises(TypeError):
         Precompiled(slots_after).rows(screening=1.5, now=timezone.now())  # type: ignore[arg-type]
+
+
+def test_objects_are_the_querysets_instances_with_their_related_objects(
+    django_assert_num_queries,
+):
+    from reservations import queries
+
+    lung, stomach = ScreeningTypeFactory(), ScreeningTypeFactory(code="stomach")
+    day = timezone.localdate() + timedelta(days=20)
+    slots = [
+        SlotFactory(screening_type=screening, starts_at=local_dt(day, 9 + n))
+        for n, screening in enumerate([lung, stomach, lung])
+    ]
+    ids = [slots[2].pk, slots[0].pk]
+    with django_assert_num_queries(1):  # screening and venue come with the slots
+        found = queries.slots_by_id(ids)
+        assert found is not None
+        assert [(s.screening_type.code, s.venue.name) for s in found] == [
+            (s.screening_type.code, s.venue.name) for s in (slots[2], slots[0])
+        ]
+    expected = Slot.objects.select_related("screening_type", "venue").get(pk=slots[1].pk)
+    got = queries.active_slot(slots[1].pk)
+    assert got is not None
+    fields = [f.attname for f in Slot._meta.concrete_fields]
+    assert [getattr(got, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert got.screening_type == stomach and got._state.adding is False
+    # Withdrawn screening, an id that is no slot, one no database integer can hold.
+    type(stomach).objects.filter(pk=stomach.pk).update(is_active=False)
+    assert queries.active_slot(slots[1].pk) is None
+    assert queries.active_slot(10**6) is None and queries.active_slot(10**30) is None
+    assert queries.slots_by_id([slots[0].pk, 10**30]) is None
+    with pytest.raises(TypeError):
+        Precompiled(slots_after).objects(screening=lung.pk, now=timezone.now())
