@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 from django.apps import apps
@@ -478,17 +478,42 @@ def nearest_free_slots(slot: Slot, *, limit: int = 5, now: datetime | None = Non
 # --- Adding a screening on the same day (セット検診) -------------------------------------------
 
 
-def _set_partner_slots(primary: Slot, now: datetime) -> SlotQuerySet:
-    """Bookable slots of other screenings on the same day at the same venue."""
+def _set_partner_query(
+    *, venue: int, screening: int, day_starts: datetime, day_ends: datetime, now: datetime
+) -> SlotQuerySet:
+    """Bookable slots of screenings other than `screening` at `venue` between the two
+    moments (a local day), in screening order, then time."""
     return (
         Slot.objects.bookable(now)
         .filter(
-            venue_id=primary.venue_id,
-            starts_at__date=primary.local_date,
+            venue_id=venue,
+            starts_at__gte=day_starts,
+            starts_at__lt=day_ends,
             screening_type__is_active=True,
         )
-        .exclude(screening_type_id=primary.screening_type_id)
+        .exclude(screening_type_id=screening)
+        .select_related("screening_type", "venue")
+        .order_by("screening_type__display_order", "starts_at")
     )
+
+
+# Compiled once (reservations.precompiled): asked on every details step.
+_SET_PARTNERS = Precompiled(_set_partner_query)
+
+
+def _set_partner_slots(primary: Slot, now: datetime) -> list[Slot]:
+    """Bookable slots of other screenings on the same day at the same venue."""
+    zone = timezone.get_current_timezone()
+    day_starts = datetime.combine(primary.local_date, time.min, tzinfo=zone)
+    day_ends = datetime.combine(primary.local_date + timedelta(days=1), time.min, tzinfo=zone)
+    found: list[Slot] = _SET_PARTNERS.objects(
+        venue=primary.venue_id,
+        screening=primary.screening_type_id,
+        day_starts=day_starts,
+        day_ends=day_ends,
+        now=now,
+    )
+    return found
 
 
 def set_candidates(
@@ -504,11 +529,7 @@ def set_candidates(
     checked 受診券 includes: vouchers.booking.ticket_screenings): the confirm step would
     refuse it otherwise."""
     now = now or timezone.now()
-    slots = (
-        _set_partner_slots(primary, now)
-        .select_related("screening_type", "venue")
-        .order_by("screening_type__display_order", "starts_at")
-    )
+    slots = _set_partner_slots(primary, now)
     grouped: dict[ScreeningType, list[Slot]] = {}
     for slot in slots:
         grouped.setdefault(slot.screening_type, []).append(slot)
@@ -696,13 +717,37 @@ def slot_ids_from(values: list[str], *, most: int) -> list[int] | None:
     return [int(v) for v in values]
 
 
+def _by_form_token_query(*, token: str) -> QuerySet[Reservation]:
+    return Reservation.objects.select_related("citizen").filter(form_token=token)[:1]
+
+
+_BY_FORM_TOKEN = Precompiled(_by_form_token_query)
+
+
+def reservation_by_form_token(form_token: str) -> Reservation | None:
+    """The booking made with this form token (the done page's), with its citizen."""
+    found: list[Reservation] = _BY_FORM_TOKEN.objects(token=form_token)
+    return found[0] if found else None
+
+
+def _items_query(*, reservation: int) -> QuerySet[ReservationItem]:
+    return (
+        ReservationItem.objects.filter(reservation_id=reservation)
+        .select_related("slot__venue", "slot__screening_type", "screening_type")
+        .order_by("slot__starts_at")
+    )
+
+
+# Compiled once (reservations.precompiled): every page about a booking asks.
+_ITEMS = Precompiled(_items_query)
+
+
 def items_in_time_order(reservation: Reservation) -> list[ReservationItem]:
     """The booking's items, earliest screening first, with slot, venue and screening."""
-    return list(
-        reservation.items.select_related(
-            "slot__venue", "slot__screening_type", "screening_type"
-        ).order_by("slot__starts_at")
-    )
+    items: list[ReservationItem] = _ITEMS.objects(reservation=reservation.pk)
+    for item in items:
+        item.reservation = reservation  # as reservation.items would have: no query
+    return items
 
 
 def booking_context(reservation: Reservation) -> dict[str, Any]:

@@ -705,7 +705,7 @@ def _remembered_booking(request: HttpRequest) -> Reservation | None:
     )
     if not form_token or not is_form_token(form_token):
         return None
-    return Reservation.objects.select_related("citizen").filter(form_token=form_token).first()
+    return queries.reservation_by_form_token(form_token)
 
 
 def _done_expired(request: HttpRequest) -> HttpResponse:
