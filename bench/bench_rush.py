@@ -365,6 +365,18 @@ class Flow:
     def booked_per_second(self) -> float:
         return self.count("booked") / self.wall if self.wall else 0.0
 
+    @property
+    def requests(self) -> int:
+        """Requests the residents made: one per step, and one per waiting page re-read."""
+        return sum(len(o.steps) + o.waits for o in self.outcomes)
+
+    @property
+    def requests_per_place(self) -> float:
+        """Requests per place booked. The minimal endpoint makes one; this is why the
+        flow's share of it cannot be above 1 / this, however cheap each request is."""
+        booked = self.count("booked")
+        return self.requests / booked if booked else float("nan")
+
     def step_percentiles(self, step: str) -> tuple[int, float, float]:
         values = [o.steps[step] for o in self.outcomes if step in o.steps]
         if len(values) < 2:
@@ -564,6 +576,10 @@ def print_report(
             f"in {flow.wall:.1f} s (the client itself used {flow.client_cpu:.1f} s of CPU)"
         )
         out(
+            f"  requests {flow.requests:,} = {flow.requests / flow.wall:,.0f} req/s, "
+            f"{flow.requests_per_place:.1f} per place booked (the minimal endpoint: 1)"
+        )
+        out(
             f"  full → nearest free times: {len(full)} (with times offered {offered}; "
             + ", ".join(f"at {step} {n}" for step, n in sorted(where.items()))
             + ")"
@@ -611,7 +627,9 @@ def print_report(
             all(by_label[k].rps >= 0.5 * trivial for k in ("kenshin top page", AVAILABILITY)),
         ),
         (
-            "HTML flow ≥ 25 % of minimal places/s",
+            "HTML flow ≥ 25 % of minimal places/s (at most 1 / "
+            f"{first.requests_per_place:.1f} requests per place = "
+            f"{100 / first.requests_per_place:.0f} % if each cost what a minimal one does)",
             first.booked_per_second >= 0.25 * minimal.places_per_second,
         ),
         ("uncached availability month ≤ 10 ms", render.median_ms <= 10),
@@ -670,6 +688,8 @@ def figures(
             "outcomes": dict(Counter(o.kind for o in flow.outcomes)),
             "places_per_second": flow.booked_per_second,
             "share_of_minimal": flow.booked_per_second / minimal_pps,
+            "requests": flow.requests,
+            "requests_per_place": _number(flow.requests_per_place),
             "oversold": flow.check.oversold,
             "counters_off": flow.check.mismatched,
             "booked_in_database": flow.check.booked,
