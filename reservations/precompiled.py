@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connections
@@ -35,8 +35,9 @@ Value = int | str | datetime
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
-    # Each argument's name and the positions of its value among the parameters.
-    slots: tuple[tuple[str, tuple[int, ...]], ...]
+    # Each argument's name, the positions of its value among the parameters, and the type
+    # the ORM gave it there (psycopg's Int2 for a small-integer column, say).
+    slots: tuple[tuple[str, tuple[int, ...], type], ...]
     compiler: SQLCompiler
     alias: str
     instances: bool  # a queryset of model instances (not values)
@@ -63,7 +64,10 @@ class Precompiled:
         compiled = self._compiled(values)
         klass_info, select = compiled.compiler.klass_info, compiled.compiler.select
         if not compiled.instances or klass_info is None:
-            raise TypeError("objects() needs a queryset of model instances, not values")
+            raise TypeError(
+                "objects() needs a plain queryset of model instances (no values(), "
+                "annotations, known related objects or prefetch_related)"
+            )
         fields = klass_info["select_fields"]
         start, end = fields[0], fields[-1] + 1
         model = klass_info["model"]
@@ -84,8 +88,10 @@ class Precompiled:
     def _rows(self, compiled: _Compiled, values: dict[str, Value]) -> list[tuple[Any, ...]]:
         connection = connections[compiled.alias]
         params = list(compiled.params)
-        for name, positions in compiled.slots:
+        for name, positions, kind in compiled.slots:
             value = _adapted(values[name], connection)
+            if type(value) is not kind and type(value) is int:
+                value = kind(value)  # as the ORM would have sent it
             for i in positions:
                 params[i] = value
         with connection.cursor() as cursor:
@@ -97,7 +103,10 @@ class Precompiled:
         cache: dict[Any, _Compiled] | None = getattr(self._local, "cache", None)
         if cache is None:
             cache = self._local.cache = {}
-        key = (tuple(sorted(values)), timezone.get_current_timezone_name())
+        key = (
+            tuple(sorted((name, type(value).__name__) for name, value in values.items())),
+            timezone.get_current_timezone_name(),
+        )
         compiled = cache.get(key)
         if compiled is None:
             compiled = cache[key] = self._compile(values)
@@ -118,14 +127,21 @@ class Precompiled:
             positions = tuple(i for i, param in enumerate(params) if param == adapted)
             if not positions:
                 raise ValueError(f"{name!r} is not a parameter of the compiled query")
-            slots.append((name, positions))
-        instances = queryset._iterable_class is ModelIterable
+            slots.append((name, positions, type(params[positions[0]])))
+        # objects() makes instances as ModelIterable does, but none of what a queryset
+        # adds to them afterwards: annotations, known related objects, prefetches.
+        instances = (
+            queryset._iterable_class is ModelIterable
+            and not queryset.query.annotation_select
+            and not getattr(queryset, "_known_related_objects", None)
+            and not getattr(queryset, "_prefetch_related_lookups", None)
+        )
         return _Compiled(sql, tuple(params), tuple(slots), compiler, queryset.db, instances)
 
 
 def _sample(value: Value, n: int, *, small: bool = False) -> Value:
     if isinstance(value, datetime):
-        return datetime(1901, 1, 1, 0, 0, n, tzinfo=UTC)
+        return datetime(1901, 1, 1, tzinfo=UTC) + timedelta(seconds=n)
     if isinstance(value, str):
         return f"@@kenshin-precompiled-sample-{n}@@"
     if isinstance(value, int) and small:

@@ -389,7 +389,12 @@ def _extras_or_confirm(
     candidates = _set_candidates(primary, details, state.form_token, now)
     if not candidates or not (chosen or adding):
         state.slot_ids = [primary.pk]
-        return _confirm_page(request, state, [primary], details, addable=list(candidates))
+        # Screenings chosen or asked for, none left (filled, or no longer for this person):
+        # the page says so rather than booking the first one alone without a word.
+        gone = bool(chosen or adding) and not candidates
+        return _confirm_page(
+            request, state, [primary], details, addable=list(candidates), extras_gone=gone
+        )
     form = ExtrasForm(candidates=candidates, initial_ids=chosen)
     return _extras_page(request, state, primary, form, details, chosen=chosen, status=status)
 
@@ -425,6 +430,7 @@ def _confirm_page(
     details: CitizenDetails,
     *,
     addable: Sequence[ScreeningType] | None = None,
+    extras_gone: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     """Step 2: what will be booked, and the buttons to book, change the details or the
@@ -455,6 +461,7 @@ def _confirm_page(
             ),
             # A set booking may change its screenings; a single one is offered the others.
             "can_change_screenings": len(slots) > 1,
+            "extras_gone": extras_gone,
             # Escaped by translated_html (lang="ja" where English falls back to Japanese).
             "addable": mark_safe(  # noqa: S308
                 conditional_escape(_(", ")).join(

@@ -110,3 +110,22 @@ def test_the_day_s_screenings_asked_together_get_each_one_s_own_answer():
         assert eligible_slots(slots, who, timezone.now()) == alone
     assert eligible_slots(slots, hanako, timezone.now()) == [slots[0], slots[2]]
     assert eligible_slots(slots, taro, timezone.now()) == [slots[0]]  # a man: no breast
+
+
+def test_asked_together_a_purged_booking_of_the_year_before_keeps_the_interval():
+    from reservations.eligibility import eligible_slots
+    from reservations.models import fiscal_year_of
+
+    day = timezone.localdate() + timedelta(days=30)
+    lung = ScreeningTypeFactory(code="lung", name="肺がん検診", interval_years=1)
+    two_yearly = breast()
+    hanako = details()
+    slots = [slot_on(lung, day), slot_on(two_yearly, day)]
+    # Breast screening last fiscal year, its booking long purged: only the keyed hash left.
+    ScreeningHistory.objects.create(
+        person_hash=hanako.person_key,
+        screening_type=two_yearly,
+        fiscal_year=fiscal_year_of(day) - 1,
+    )
+    assert codes(slots[1], hanako) == ["interval"]
+    assert eligible_slots(slots, hanako, timezone.now()) == [slots[0]]

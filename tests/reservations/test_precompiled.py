@@ -4,7 +4,7 @@ values, exactly as the queryset built from those values would (issue #12)."""
 from datetime import date, timedelta
 
 import pytest
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -113,3 +113,25 @@ def test_objects_are_the_querysets_instances_with_their_related_objects(
     assert queries.slots_by_id([slots[0].pk, 10**30]) is None
     with pytest.raises(TypeError):
         Precompiled(slots_after).objects(screening=lung.pk, now=timezone.now())
+
+
+def test_objects_refuses_what_it_would_silently_leave_out():
+    from django.db.models import Count
+
+    for build in (
+        lambda *, now: Slot.objects.filter(starts_at__gt=now).annotate(n=Count("items")),
+        lambda *, now: Slot.objects.filter(starts_at__gt=now).prefetch_related("items"),
+    ):
+        with pytest.raises(TypeError):
+            Precompiled(build).objects(now=timezone.now())
+
+
+def test_many_datetime_arguments_get_samples_of_their_own():
+    values = {f"after{i}": timezone.now() - timedelta(days=i) for i in range(70)}
+
+    def build(**moments):
+        return Slot.objects.filter(*[Q(starts_at__gt=m) for m in moments.values()]).values_list(
+            "pk"
+        )
+
+    assert Precompiled(build).rows(**values) == list(build(**values))

@@ -75,6 +75,14 @@ def test_switch_on_the_extras_page_shows_the_same_step_in_english_with_the_detai
     assert switch_form(english)[0] == "/book/language/"
 
 
+def test_switch_on_the_confirm_page_keeps_the_offer_to_add_a_screening(client, scene):
+    confirm = submit_details(client, scene.lung_slot)
+    assert switch_form(confirm)[1]["step"] == "book_confirm"
+    english = switch(client, confirm)
+    assert "reservations/book_confirm.html" in template_names(english)
+    assert "Add a screening on the same day" in english.content.decode()
+
+
 def test_switch_keeps_the_screenings_already_chosen_ticked(client, scene):
     extras = add_screening(client, submit_details(client, scene.lung_slot))
     confirm = client.post(
