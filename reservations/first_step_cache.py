@@ -56,6 +56,33 @@ def first_step_page(
 ) -> HttpResponse:
     """`render(form_token)`'s page for `slot_id` (`kind`: "form" or "full"), from the cache
     when a copy of this period is there, else rendered (and stored when it is a 200)."""
+    looked_up = _look_up(request, slot_id, kind)
+    if looked_up is None:
+        return render(new_form_token())
+    key, generation, copy = looked_up
+    if copy is not None:
+        return copy
+    form_token = new_form_token()
+    response = render(form_token)
+    if response.status_code == 200 and not response.streaming:
+        _store(key, generation, response, form_token)
+    return response
+
+
+def cached_full_page(request: HttpRequest, slot_id: int) -> HttpResponse | None:
+    """This period's copy of the "that time is full" page for `slot_id`, if there is one:
+    served before the slot is even read (issue #12: on opening day most of those who open
+    a time find it full). A copy may be up to PUBLIC_CACHE_SECONDS old, as the
+    availability page may: a place freed since shows within that; admin changes at once."""
+    looked_up = _look_up(request, slot_id, "full")
+    return looked_up[2] if looked_up is not None else None
+
+
+def _look_up(
+    request: HttpRequest, slot_id: int, kind: str
+) -> tuple[str, int, HttpResponse | None] | None:
+    """(key, generation, this period's copy or None), or None when the page is not to be
+    cached at all (caching off, not a GET, a query string, the cache down)."""
     if (
         settings.PUBLIC_CACHE_SECONDS <= 0
         or request.method != "GET"
@@ -63,7 +90,7 @@ def first_step_page(
         # such a page is the requester's own.
         or request.META.get("QUERY_STRING")
     ):
-        return render(new_form_token())
+        return None
     # The path too: another view (the family booking's) may answer with the same page,
     # whose language link points at its own path.
     key = f"firststep:{slot_id}:{kind}:{get_language()}:{request.path_info}"
@@ -72,18 +99,14 @@ def first_step_page(
         generation = current_generation(found.get(GENERATION_KEY))
     except Exception as exc:  # noqa: BLE001 - any cache failure: render uncached
         log.warning("reservations.first_step_cache.unavailable: %s", type(exc).__name__)
-        return render(new_form_token())
+        return None
     entry = found.get(key)
     if isinstance(entry, _Entry) and entry.generation == generation and clock() < entry.fresh_until:
         html = entry.html.replace(FORM_TOKEN_MARK, new_form_token())
         if CSRF_MARK in html:
             html = html.replace(CSRF_MARK, get_token(request))
-        return HttpResponse(html, content_type=entry.content_type)
-    form_token = new_form_token()
-    response = render(form_token)
-    if response.status_code == 200 and not response.streaming:
-        _store(key, generation, response, form_token)
-    return response
+        return key, generation, HttpResponse(html, content_type=entry.content_type)
+    return key, generation, None
 
 
 def _store(key: str, generation: int, response: HttpResponse, form_token: str) -> None:

@@ -34,7 +34,7 @@ from reservations.errors import (
     SlotFull,
 )
 from reservations.fees import FeePayer, fee_for
-from reservations.first_step_cache import first_step_page
+from reservations.first_step_cache import cached_full_page, first_step_page
 from reservations.forms import (
     AvailabilityFilterForm,
     CitizenDetailsForm,
@@ -212,6 +212,8 @@ def _slot_unavailable(request: HttpRequest, slot: Slot, now: datetime) -> HttpRe
 @ensure_csrf_cookie
 def book(request: HttpRequest, slot_id: int) -> HttpResponse:
     """Step 1: the resident's details for the chosen time, checked for eligibility."""
+    if request.method != "POST" and (full := cached_full_page(request, slot_id)):
+        return full  # most of those who open a time on opening day: no query at all
     slot = _slot_or_404(slot_id)
     now = timezone.now()
     if request.method != "POST":

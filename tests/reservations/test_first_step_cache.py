@@ -145,3 +145,35 @@ def test_a_page_with_a_csrf_token_it_cannot_take_out_is_not_stored(rf, scene, ca
     first_step_page(request, scene.lung_slot.pk, "form", lambda token: HttpResponse(page))
     assert not any("firststep" in key for key in cache._cache)
     assert "unexpected_csrf_token" in caplog.text
+
+
+def test_a_full_time_s_copy_is_served_without_reading_the_slot(scene, django_assert_num_queries):
+    # On opening day most of those who open a time find it full: no query for them.
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=scene.lung_slot.capacity)
+    assert rendered(Client().get(f"/book/{scene.lung_slot.pk}/"))
+    with django_assert_num_queries(0):
+        again = Client().get(f"/book/{scene.lung_slot.pk}/")
+    assert again.status_code == 200 and not rendered(again)
+    assert "csrftoken" in again.cookies
+
+
+def test_a_place_freed_in_a_full_time_shows_within_the_period(scene, settings, monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr(page_cache, "clock", lambda: now[0])
+    monkeypatch.setattr("reservations.first_step_cache.clock", lambda: now[0])
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=scene.lung_slot.capacity)
+    Client().get(f"/book/{scene.lung_slot.pk}/")
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=scene.lung_slot.capacity - 1)
+    now[0] += settings.PUBLIC_CACHE_SECONDS - 0.1
+    assert "form_token" not in Client().get(f"/book/{scene.lung_slot.pk}/").content.decode()
+    now[0] += 0.2
+    page = Client().get(f"/book/{scene.lung_slot.pk}/")
+    assert rendered(page) and "form_token" in page.content.decode()
+
+
+def test_a_full_time_withdrawn_in_admin_is_not_served_from_its_copy(scene):
+    Slot.objects.filter(pk=scene.lung_slot.pk).update(booked=scene.lung_slot.capacity)
+    Client().get(f"/book/{scene.lung_slot.pk}/")
+    Slot.objects.filter(pk=scene.lung_slot.pk).delete()
+    page_cache._bump_generation()  # what the admin's delete does after commit
+    assert Client().get(f"/book/{scene.lung_slot.pk}/").status_code == 404
