@@ -16,6 +16,8 @@ form step re-checks the slot's state before it answers, and the commit re-checks
 place); with the cache down the page renders as before, never a 500. Only a 200 is stored,
 and only for a GET without a query string (the page's language link repeats it), keyed by
 its path as well (another view may answer with the same page).
+The full page is looked for before the slot is read (cached_full_page): once a time is
+full, those who open it cost no query, and a freed place shows within the same period.
 Not stampede-proof: when a copy is past its period each worker renders its own once, which
 for a page this size is a handful of renders a period.
 """
