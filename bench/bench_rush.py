@@ -521,6 +521,7 @@ def print_report(
     waiting_note: str,
     wall: float,
     load: tuple[float, float],
+    room_reads: Sequence[Read] = (),
 ) -> None:
     trivial = reads[0].rps
     out = print
@@ -616,6 +617,15 @@ def print_report(
     if waiting_note:
         out("")
         out(f"waiting room: {waiting_note}")
+    if room_reads:
+        again, waiting = room_reads
+        out(
+            f"  its waiting page (wrk on /book/<slot>/ after the {plan.overload}x phase, every "
+            f"ticket behind the line): {waiting.rps:,.0f} req/s = "
+            f"{_pct(waiting.rps, again.rps).strip()} of the trivial view measured just "
+            f"before it ({again.rps:,.0f} req/s), p99 {_ms(waiting.p99_ms).strip()} ms, "
+            f"non-2xx {waiting.bad + waiting.errors}"
+        )
     out("")
     out("targets of issue #12 (ratios in this run):")
     by_label = {r.label: r for r in reads}
@@ -938,6 +948,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             waiting_note = f"on ({', '.join(built)}; environment {room_env})"
         else:
             state = "off" if built else "off (not built yet)"
+        room_reads: list[Read] = []
         if plan.overload > 1:
             flows.append(
                 run_flow(
@@ -951,6 +962,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     state,
                 )
             )
+            if state == "on":
+                # "The waiting page itself is as cheap as the trivial view" (issue #12):
+                # measured beside the trivial view, one after the other. Every ticket wrk
+                # gets is behind the line (the room admits a few dozen a second).
+                room_reads = [
+                    measure_read("trivial view (again)", baseline_port, "/", plan),
+                    measure_read("waiting page", kenshin_port, f"/book/{season.rush[1][0]}/", plan),
+                ]
         print_report(
             plan=plan,
             season=season,
@@ -962,9 +981,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             waiting_note=waiting_note,
             wall=time.monotonic() - began,
             load=(load_at_start, os.getloadavg()[0]),
+            room_reads=room_reads,
         )
         if json_path:
-            numbers = figures(render=render, reads=reads, minimal=minimal, flows=flows)
+            numbers = figures(render=render, reads=reads + room_reads, minimal=minimal, flows=flows)
             Path(json_path).write_text(json.dumps({"plan": asdict(plan), **numbers}, indent=2))
         broken = any(f.check.oversold or f.check.mismatched for f in flows)
         return 1 if broken else 0
