@@ -209,6 +209,8 @@ def cache_config(url: str) -> dict[str, Any]:
         if name in config:
             config[name.upper()] = config.pop(name)
     if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # The same backend, reusing its Redis client instead of making one per call.
+        config["BACKEND"] = "ops.rediscache.RedisCache"
         options = config.setdefault("OPTIONS", {})
         options.setdefault("socket_connect_timeout", CACHE_SOCKET_TIMEOUT)
         options.setdefault("socket_timeout", CACHE_SOCKET_TIMEOUT)

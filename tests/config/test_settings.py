@@ -116,12 +116,13 @@ def test_a_count_or_duration_below_one_fails_at_start_up_naming_the_variable(nam
 
 
 def test_a_cache_key_prefix_in_cache_url_reaches_django() -> None:
-    from django.core.cache.backends.redis import RedisCache
-
     from config.settings import cache_config
+    from ops.rediscache import RedisCache
 
     config = cache_config("redis://127.0.0.1:6379/0?key_prefix=niiza&timeout=30")
+    assert config["BACKEND"] == "ops.rediscache.RedisCache"
     assert (config["KEY_PREFIX"], config["TIMEOUT"]) == ("niiza", 30)
+    assert config["OPTIONS"]["socket_timeout"] == 0.25
     cache = RedisCache(config["LOCATION"], {k: v for k, v in config.items() if k != "LOCATION"})
     assert cache.make_key("x").startswith("niiza:")
 
