@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -982,14 +982,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ]
                 # Then one resident coming back (what most waiting pages are: a reload
                 # every Retry-After), with a ticket far down the line the reads just made.
-                back = Browser(kenshin_port, timeout=plan.timeout).request("GET", book)
-                if back.is_waiting and back.refresh_url:
-                    target = urlsplit(back.refresh_url)
+                browser = Browser(kenshin_port, timeout=plan.timeout)
+                ticket = (
+                    browser.cookies.get("kenshin_line", "")
+                    if browser.request("GET", book).is_waiting
+                    else ""
+                )
+                if ticket:  # the page's own "check my turn" link carries it the same way
                     room_reads.append(
                         measure_read(
                             "waiting page, coming back",
                             kenshin_port,
-                            f"{target.path}?{target.query}",
+                            f"{book}?{urlencode({'ticket': ticket})}",
                             plan,
                         )
                     )
