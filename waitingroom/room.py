@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -79,6 +80,10 @@ class Ticket:
     turn: float  # when it is let in (Unix seconds): see place_in_line
 
     def signed(self) -> str:
+        return self._signed
+
+    @cached_property  # once per ticket: the page's links and the cookie carry the same one
+    def _signed(self) -> str:
         values = [self.number, round(self.arrived, 3), self.epoch, round(self.turn, 3)]
         return signing.dumps(values, salt=TICKET_SALT)
 
