@@ -26,14 +26,13 @@ class _ReusingClient(RedisCacheClient):
         self._clients: dict[int, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        # Django's own helpers (django-stubs leave these private names out), as its
-        # get_client uses them: which server, and its connection pool.
-        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
-        client = self._clients.get(index)
+        # Django's own helper (django-stubs leave its private names out), as its get_client
+        # uses it: the pool of the server to ask (a random replica for a read).
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+        client = self._clients.get(id(pool))
         if client is None:
             # Two threads may both make one at first; either is fine to keep.
-            pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
-            client = self._clients[index] = self._client(  # type: ignore[attr-defined]
+            client = self._clients[id(pool)] = self._client(  # type: ignore[attr-defined]
                 connection_pool=pool
             )
         return client

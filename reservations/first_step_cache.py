@@ -93,15 +93,11 @@ def _look_up(
         or request.META.get("QUERY_STRING")
     ):
         return None
-    # The path too: another view (the family booking's) may answer with the same page,
-    # whose language link points at its own path.
-    key = f"firststep:{slot_id}:{kind}:{get_language()}:{request.path_info}"
-    try:
-        found = cache.get_many([key, GENERATION_KEY])
-        generation = current_generation(found.get(GENERATION_KEY))
-    except Exception as exc:  # noqa: BLE001 - any cache failure: render uncached
-        log.warning("reservations.first_step_cache.unavailable: %s", type(exc).__name__)
+    found = _fetched(request, slot_id)
+    if found is None:  # the cache is down: render uncached
         return None
+    key = _key(request, slot_id, kind)
+    generation = current_generation(found.get(GENERATION_KEY))
     entry = found.get(key)
     if isinstance(entry, _Entry) and entry.generation == generation and clock() < entry.fresh_until:
         html = entry.html.replace(FORM_TOKEN_MARK, new_form_token())
@@ -109,6 +105,35 @@ def _look_up(
             html = html.replace(CSRF_MARK, get_token(request))
         return key, generation, HttpResponse(html, content_type=entry.content_type)
     return key, generation, None
+
+
+KINDS = ("form", "full")
+# Where a request keeps what it fetched (the full page is looked for before the slot is
+# read, the form after): one round trip to the cache for both, and one warning if it is down.
+_FETCHED = "_kenshin_first_step_fetched"
+
+
+def _key(request: HttpRequest, slot_id: int, kind: str) -> str:
+    # The path too: another view (the family booking's) may answer with the same page,
+    # whose language link points at its own path.
+    return f"firststep:{slot_id}:{kind}:{get_language()}:{request.path_info}"
+
+
+def _fetched(request: HttpRequest, slot_id: int) -> dict[str, object] | None:
+    """The slot's copies of both kinds and the generation, fetched once per request (None:
+    the cache is down)."""
+    memo = getattr(request, _FETCHED, None)
+    if memo is not None and memo[0] == slot_id:
+        return memo[1]
+    keys = [*(_key(request, slot_id, kind) for kind in KINDS), GENERATION_KEY]
+    found: dict[str, object] | None
+    try:
+        found = cache.get_many(keys)
+    except Exception as exc:  # noqa: BLE001 - any cache failure: render uncached
+        log.warning("reservations.first_step_cache.unavailable: %s", type(exc).__name__)
+        found = None
+    setattr(request, _FETCHED, (slot_id, found))
+    return found
 
 
 def _store(key: str, generation: int, response: HttpResponse, form_token: str) -> None:

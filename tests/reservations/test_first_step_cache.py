@@ -177,3 +177,29 @@ def test_a_full_time_withdrawn_in_admin_is_not_served_from_its_copy(scene):
     Slot.objects.filter(pk=scene.lung_slot.pk).delete()
     page_cache._bump_generation()  # what the admin's delete does after commit
     assert Client().get(f"/book/{scene.lung_slot.pk}/").status_code == 404
+
+
+def test_the_cache_is_asked_once_a_request(scene, caplog, monkeypatch):
+    # The full copy is looked for before the slot is read and the form copy after it: one
+    # round trip for both, and with the cache down one warning and one wait, not two.
+    calls = []
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+        def get_many(self, keys):
+            calls.append(keys)
+            return cache.get_many(keys)
+
+    monkeypatch.setattr("reservations.first_step_cache.cache", Counting())
+    Client().get(f"/book/{scene.lung_slot.pk}/")
+    Client().get(f"/book/{scene.lung_slot.pk}/")
+    assert len([keys for keys in calls if any("firststep" in key for key in keys)]) == 2
+
+    from tests.reservations.test_cache_down import cache_down
+
+    with cache_down(), caplog.at_level("WARNING", logger="reservations.first_step_cache"):
+        assert Client().get(f"/book/{scene.lung_slot.pk}/").status_code == 200
+    mine = [r for r in caplog.records if r.name == "reservations.first_step_cache"]
+    assert len(mine) == 1
