@@ -149,6 +149,8 @@ def start_gunicorn(
             "sync",
             "--log-level",
             "warning",
+            # Two servers at once: gunicorn 27's control socket has one path per user.
+            "--no-control-socket",
         ],
         cwd=cwd,
         env=env,
