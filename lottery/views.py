@@ -8,7 +8,8 @@ private. Views parse, call lottery.services and render.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
@@ -215,6 +216,31 @@ def apply(request: HttpRequest, round_id: int) -> HttpResponse:
         if isinstance(checked, HttpResponse):
             return checked
         voucher_number = checked
+    return _applied(
+        request,
+        round_,
+        details_form,
+        preferences_form,
+        form_token=form_token,
+        voucher_number=voucher_number,
+        now=now,
+        again=again,
+    )
+
+
+def _applied(
+    request: HttpRequest,
+    round_: Round,
+    details_form: CitizenDetailsForm,
+    preferences_form: PreferencesForm,
+    *,
+    form_token: str,
+    voucher_number: str,
+    now: datetime,
+    again: Callable[[int], HttpResponse],
+) -> HttpResponse:
+    """The application made (its number on the page), or the page that says why not:
+    the form again with the reason on it, or a refusal page."""
     try:
         application = services.application_create(
             round_=round_,
