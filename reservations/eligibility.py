@@ -125,18 +125,6 @@ def eligible_slots(slots: Sequence[Slot], person: Person, now: datetime) -> list
     ]
 
 
-def _params(slot: Slot, person: Person) -> dict[str, object]:
-    screening = slot.screening_type
-    screening_date = slot.local_date
-    return {
-        "date": _fy_end_text(screening_date),
-        "age": fiscal_year_end_age(person.birth_date, screening_date),
-        "screening": screening_name(screening),
-        "min": screening.min_age,
-        "max": screening.max_age,
-    }
-
-
 def _rule_reasons(slot: Slot, person: Person, now: datetime) -> list[Reason]:
     """The reasons that need no query: the screening offered, the booking window, age, sex."""
     screening = slot.screening_type
@@ -160,8 +148,15 @@ def _rule_reasons(slot: Slot, person: Person, now: datetime) -> list[Reason]:
     elif state == SlotState.CLOSED:
         reasons.append(Reason("closed", _("Booking for this time has closed.")))
 
-    params = _params(slot, person)
-    age = fiscal_year_end_age(person.birth_date, slot.local_date)
+    screening_date = slot.local_date
+    age = fiscal_year_end_age(person.birth_date, screening_date)
+    params = {
+        "date": _fy_end_text(screening_date),
+        "age": age,
+        "screening": screening_name(screening),
+        "min": screening.min_age,
+        "max": screening.max_age,
+    }
     if age < screening.min_age:
         reasons.append(
             Reason(

@@ -40,7 +40,19 @@ class _Compiled:
     slots: tuple[tuple[str, tuple[int, ...], type], ...]
     compiler: SQLCompiler
     alias: str
-    instances: bool  # a queryset of model instances (not values)
+    # How objects() makes instances from rows, worked out once: the model, where its
+    # columns are in a row and their names, and the select_related objects' populators.
+    # None for a queryset that is not one of plain model instances.
+    instances: _Instances | None
+
+
+@dataclass(frozen=True)
+class _Instances:
+    model: Any
+    start: int
+    end: int
+    names: list[str]
+    populators: list[Any]
 
 
 class Precompiled:
@@ -62,22 +74,16 @@ class Precompiled:
         """The queryset's model instances (with their select_related objects), made from
         the rows as Django's ModelIterable makes them. For querysets of instances."""
         compiled = self._compiled(values)
-        klass_info, select = compiled.compiler.klass_info, compiled.compiler.select
-        if not compiled.instances or klass_info is None:
+        made = compiled.instances
+        if made is None:
             raise TypeError(
                 "objects() needs a plain queryset of model instances (no values(), "
                 "annotations, known related objects or prefetch_related)"
             )
-        fields = klass_info["select_fields"]
-        start, end = fields[0], fields[-1] + 1
-        model = klass_info["model"]
-        names = [column[0].target.attname for column in select[start:end]]
-        # django-stubs describes Django 6 (a fetch_mode argument); 5.2 takes three.
-        populators = get_related_populators(klass_info, select, compiled.alias)  # type: ignore[call-arg]
         found = []
         for row in self._rows(compiled, values):
-            obj = model.from_db(compiled.alias, names, row[start:end])
-            for populator in populators:
+            obj = made.model.from_db(compiled.alias, made.names, row[made.start : made.end])
+            for populator in made.populators:
                 populator.populate(row, obj)
             found.append(obj)
         return found
@@ -114,7 +120,7 @@ class Precompiled:
 
     def _compile(self, values: dict[str, Value]) -> _Compiled:
         samples = {
-            name: _sample(value, n, small=name.startswith(self._small) if self._small else False)
+            name: _sample(value, n, small=name.startswith(self._small))
             for n, (name, value) in enumerate(values.items())
         }
         queryset = self._build(**samples)
@@ -128,15 +134,34 @@ class Precompiled:
             if not positions:
                 raise ValueError(f"{name!r} is not a parameter of the compiled query")
             slots.append((name, positions, type(params[positions[0]])))
-        # objects() makes instances as ModelIterable does, but none of what a queryset
-        # adds to them afterwards: annotations, known related objects, prefetches.
-        instances = (
-            queryset._iterable_class is ModelIterable
-            and not queryset.query.annotation_select
-            and not getattr(queryset, "_known_related_objects", None)
-            and not getattr(queryset, "_prefetch_related_lookups", None)
+        return _Compiled(
+            sql, tuple(params), tuple(slots), compiler, queryset.db, _instances(queryset, compiler)
         )
-        return _Compiled(sql, tuple(params), tuple(slots), compiler, queryset.db, instances)
+
+
+def _instances(queryset: QuerySet[Any], compiler: SQLCompiler) -> _Instances | None:
+    """How to make the queryset's instances as ModelIterable does; None unless it is a
+    plain queryset of instances (objects() would leave out what a queryset adds to them
+    afterwards: annotations, known related objects, prefetches)."""
+    klass_info, select = compiler.klass_info, compiler.select
+    if (
+        queryset._iterable_class is not ModelIterable
+        or klass_info is None
+        or queryset.query.annotation_select
+        or getattr(queryset, "_known_related_objects", None)
+        or getattr(queryset, "_prefetch_related_lookups", None)
+    ):
+        return None
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    return _Instances(
+        model=klass_info["model"],
+        start=start,
+        end=end,
+        names=[column[0].target.attname for column in select[start:end]],
+        # django-stubs describes Django 6 (a fetch_mode argument); 5.2 takes three.
+        populators=get_related_populators(klass_info, select, queryset.db),  # type: ignore[call-arg]
+    )
 
 
 def _sample(value: Value, n: int, *, small: bool = False) -> Value:
